@@ -1,0 +1,295 @@
+/*
+ * medium_priv.h — declarations shared by the files inside medium/ and by its unit
+ * tests; nothing outside medium/ includes it (STYLE.md "Headers and structs").
+ *
+ * Who owns what:
+ *   profile.c   presets, parser, validation, canonical text       (medium.h profile API)
+ *   material.c  formula parser and property derivation            (medium_material_derive)
+ *   claims.c    patent-claims check                               (medium_claims_check)
+ *   optics.c    transfer-matrix method and stack evaluation       (medium_optics_compute)
+ *   image.c     on-image encoding: header, cluster table, fault table
+ *   medium.c    the handle: create/open/close, cluster I/O, locking, host I/O table
+ *   model.c     recording physics and error model per layer (write, read, wear, retention)
+ *   faults.c    disc geometry, production defects, scratches, dust
+ *   clock.c     Arrhenius-equivalent simulated clock
+ */
+#ifndef PHASEFS_MEDIUM_PRIV_H
+#define PHASEFS_MEDIUM_PRIV_H
+
+#include "medium.h"
+#include "util.h"
+
+#include <complex.h>
+#include <pthread.h>
+
+/* Boltzmann constant in eV/K (CODATA 2018, exact). */
+#define MEDIUM_KB_EV 8.617333262e-5
+#define MEDIUM_REF_TEMP_K 298.15 /* equivalent time is counted at 25 C */
+#define MEDIUM_SECONDS_PER_YEAR 31557600.0 /* Julian year */
+
+/* Random-stream domains: one per kind of draw, so streams never overlap. */
+enum medium_rng_domain {
+    RNG_READ_NOISE = 1,   /* (layer:index, generation, reads) */
+    RNG_RETENTION = 2,    /* (layer:index, generation, 0): per-mark lifetimes */
+    RNG_STUCK = 3,        /* (layer:index, 0, 0): per-cell endurance */
+    RNG_DEFECT = 4,       /* (layer:index, 0, 0): production defects */
+    RNG_WRITE = 5,        /* (layer:index, generation, 0): write errors */
+    RNG_FAULT = 6,        /* (fault id, layer:index, 0): injected damage */
+    RNG_RESIDUE = 7,      /* (layer:index, generation, 0): erase residue */
+};
+
+/* Key of a cluster in random streams. */
+static inline uint64_t medium_cluster_key(unsigned layer, uint64_t index)
+{
+    return ((uint64_t)layer << 56) | index;
+}
+
+/* ------------------------------------------------------------------------------------
+ * Per-cluster state, kept in memory for the whole medium and persisted by image.c
+ * ---------------------------------------------------------------------------------- */
+
+#define CLUSTER_FLAG_WRITTEN 0x1u
+
+struct medium_cluster_meta {
+    uint32_t cycles;        /* overwrites (= writes) so far */
+    uint32_t generation;    /* increments on every write; keys the mark lifetimes */
+    uint32_t reads;         /* reads since creation; keys fresh read noise */
+    uint32_t flags;         /* CLUSTER_FLAG_* */
+    double write_equiv_s;   /* the layer's equivalent-time account when last written */
+    double disturb_equiv_s; /* extra equivalent age from read disturb and cross-erase */
+};
+
+/* ------------------------------------------------------------------------------------
+ * Derived, constant-after-open model of one layer (model.c fills it)
+ * ---------------------------------------------------------------------------------- */
+
+struct model_layer {
+    double power_opt_mw;        /* peak power for optimal marks */
+    double power_ratio;         /* configured / optimal */
+    double erase_opt_mw;        /* erase power for optimal crystallization */
+    double write_error_rate;    /* bathtub: persistent wrong bits per bit written */
+    double erase_completeness;  /* JMAK fraction erased within the spot dwell time */
+    double ber_fresh;           /* transient BER at cycle 0, zero age */
+    double crosstalk_ber;       /* added by the other layer */
+    double dow_n0, dow_beta;    /* overwrite model (§4.3) */
+    double ea_ev;               /* retention activation energy */
+    double median_life_ref_s;   /* median mark life at 25 C */
+    double retention_sigma;     /* lognormal sigma_ln */
+    double stuck_scale_cycles;  /* Weibull scale of cell endurance */
+    double stuck_shape;
+    double defects_per_cluster; /* production defect bursts per cluster (Poisson mean) */
+    double defect_burst_bytes;  /* mean burst length */
+    double read_disturb_s;
+    double cross_erase_s;       /* equivalent seconds a neighbour write adds */
+};
+
+/* ------------------------------------------------------------------------------------
+ * Injected faults, recorded in the image
+ * ---------------------------------------------------------------------------------- */
+
+enum medium_fault_kind {
+    FAULT_SCRATCH = 1,
+    FAULT_DUST = 2,
+    FAULT_DEFECTS = 3,
+};
+
+#define MEDIUM_MAX_FAULTS 256
+
+struct medium_fault {
+    uint32_t kind; /* enum medium_fault_kind */
+    uint32_t id;   /* sequence number: keys the fault's random stream */
+    union {
+        struct medium_scratch scratch;
+        struct medium_dust dust;
+        struct medium_defects defects;
+    } u;
+};
+
+/* ------------------------------------------------------------------------------------
+ * The handle
+ * ---------------------------------------------------------------------------------- */
+
+#define MEDIUM_LOCK_STRIPES 64
+
+struct medium {
+    int fd;
+    struct medium_io io; /* every entry non-NULL (libc filled in) */
+    bool read_only;
+    char *path;
+
+    struct medium_profile profile;
+    struct medium_material material[MEDIUM_LAYER_COUNT];
+    struct medium_optics optics;
+    struct model_layer model[MEDIUM_LAYER_COUNT];
+
+    uint64_t clusters_per_layer;
+    struct medium_cluster_meta *meta; /* [layer * clusters_per_layer + index] */
+
+    /* guarded by state_lock (write-locked by age/inject, read-locked by cluster I/O) */
+    struct medium_clock clock;
+    struct medium_fault faults[MEDIUM_MAX_FAULTS];
+    uint32_t fault_count;
+    uint64_t header_generation;   /* image.c: which header slot is newest */
+    pthread_rwlock_t state_lock;
+
+    /* guards meta[] entries whose index % MEDIUM_LOCK_STRIPES selects the stripe,
+     * and the dirty bitmap bits of those entries */
+    pthread_mutex_t stripe[MEDIUM_LOCK_STRIPES];
+    uint8_t *meta_dirty;          /* one bit per cluster: entry changed since last sync */
+
+    /* image.c layout (byte offsets in the host file) */
+    uint64_t meta_offset;
+    uint64_t fault_offset;
+    uint64_t data_offset;
+    uint64_t image_bytes;
+};
+
+static inline struct medium_cluster_meta *medium_meta(struct medium *m, unsigned layer,
+                                                      uint64_t index)
+{
+    return &m->meta[(uint64_t)layer * m->clusters_per_layer + index];
+}
+
+/* ------------------------------------------------------------------------------------
+ * material.c
+ * ---------------------------------------------------------------------------------- */
+
+/* Element counts of a parsed formula before normalisation, and its shape as written,
+ * for the claims check. */
+struct material_formula {
+    struct medium_element_share elements[MEDIUM_MAX_ELEMENTS]; /* atomic percent */
+    unsigned element_count;
+    enum medium_family family;
+    double a, b, c;      /* GeSbTe family */
+    char m2[4], m3[4];
+    double x, y;         /* SbTe family */
+    char m1[MEDIUM_MAX_ELEMENTS][4];
+    unsigned m1_count;
+};
+
+int material_formula_parse(const char *formula, struct material_formula *out, char *why,
+                           size_t why_cap) PFS_MUST_CHECK;
+
+/* ------------------------------------------------------------------------------------
+ * optics.c
+ * ---------------------------------------------------------------------------------- */
+
+enum optics_polarization { OPTICS_S = 0, OPTICS_P = 1 };
+
+struct optics_result {
+    double complex r, t;
+    double R, T;
+};
+
+/*
+ * Coherent transfer-matrix calculation (Byrnes, arXiv:1603.02720; physics.md §6) for
+ * count media: n[0] and n[count-1] semi-infinite (d ignored), n[1..count-2] films of
+ * thickness d[i], all lengths in the unit of lambda. theta0 in radians in medium 0
+ * (n[0] real). absorbed, if not NULL, receives count entries: the fraction of incident
+ * power absorbed in each film (0 for the semi-infinite media).
+ * Returns 0, or -EINVAL (count < 2, non-real n[0], evanescent in medium 0).
+ */
+int optics_tmm(const double complex *n, const double *d, size_t count, double lambda,
+               double theta0, enum optics_polarization pol, struct optics_result *out,
+               double *absorbed) PFS_MUST_CHECK;
+
+/* ------------------------------------------------------------------------------------
+ * image.c — on-image encoding (see the invariants block there)
+ * ---------------------------------------------------------------------------------- */
+
+/* Lay out a new image for m (offsets, size) and write header, empty tables, and the
+ * sparse data region. Returns 0 or -EIO/-EFBIG. */
+int image_format(struct medium *m) PFS_MUST_CHECK;
+
+/* Read and check header, profile text, fault table and cluster table into m.
+ * Returns 0, -EUCLEAN, -EPROTO, -EIO, -ENOMEM. */
+int image_load(struct medium *m) PFS_MUST_CHECK;
+
+/* Write the newest header slot (clock, faults count, generation) durably. */
+int image_header_store(struct medium *m) PFS_MUST_CHECK;
+
+/* Write the fault table. */
+int image_faults_store(struct medium *m) PFS_MUST_CHECK;
+
+/* Write the cluster-table entries marked dirty, then clear their bits. */
+int image_meta_flush(struct medium *m) PFS_MUST_CHECK;
+
+/* Byte offset of a cluster's recorded bytes. */
+uint64_t image_cluster_offset(const struct medium *m, unsigned layer, uint64_t index);
+
+/* ------------------------------------------------------------------------------------
+ * model.c — recording physics and error model
+ * ---------------------------------------------------------------------------------- */
+
+/* Derive m->model[] from m->profile, m->material, m->optics. Returns 0 or -EINVAL. */
+int model_init(struct medium *m) PFS_MUST_CHECK;
+
+/* True if model_write needs the cluster's previous recorded bytes (erase residue). */
+bool model_write_needs_old(const struct medium *m, unsigned layer);
+
+/*
+ * Turn the bytes a caller asks to record into the bytes the layer actually holds:
+ * persistent write errors from the power margin, erase residue of old marks (old may
+ * be NULL for a blank cluster). meta is the state before the write (the caller then
+ * bumps cycles and generation). recorded receives MEDIUM_CLUSTER_BYTES.
+ */
+void model_write(const struct medium *m, unsigned layer, uint64_t index,
+                 const struct medium_cluster_meta *meta, const uint8_t *wanted,
+                 const uint8_t *old, uint8_t *recorded, struct medium_write_report *rep);
+
+/*
+ * Apply, in place, what a read sees on top of the recorded bytes: production defects
+ * and injected faults (via faults.c), stuck cells, retention loss for the marks' age,
+ * and transient noise keyed by meta->reads. meta is the state at this read (reads
+ * already incremented). Caller holds the cluster's stripe and state_lock (read).
+ */
+void model_read(const struct medium *m, unsigned layer, uint64_t index,
+                const struct medium_cluster_meta *meta, uint8_t *bytes,
+                struct medium_read_report *rep);
+
+/* Current transient raw BER of a cluster (wear, crosstalk, power margin). */
+double model_cluster_ber(const struct medium *m, unsigned layer,
+                         const struct medium_cluster_meta *meta);
+
+/* Equivalent age at 25 C of a cluster's marks now. */
+double model_cluster_age(const struct medium *m, unsigned layer,
+                         const struct medium_cluster_meta *meta);
+
+/* Expected fraction of marks lost after equiv_age_s equivalent seconds at 25 C. */
+double model_retention_fraction(const struct medium *m, unsigned layer, double equiv_age_s);
+
+/* Cells of the cluster stuck by wear at this cycle count. */
+uint32_t model_stuck_cells(const struct medium *m, unsigned layer, uint64_t index,
+                           uint32_t cycles);
+
+/* ------------------------------------------------------------------------------------
+ * faults.c — geometry and damage
+ * ---------------------------------------------------------------------------------- */
+
+/* Radius (mm) of the middle of a cluster; angular span in degrees [start, end). */
+double faults_cluster_radius(const struct medium *m, uint64_t index);
+void faults_cluster_span(const struct medium *m, uint64_t index, double *angle0_deg,
+                         double *angle1_deg);
+
+/* Flip/overwrite the bytes that production defects and recorded faults damage in this
+ * cluster; returns the number of bits changed. */
+uint32_t faults_apply(const struct medium *m, unsigned layer, uint64_t index, uint8_t *bytes);
+
+/* True if the cluster has production defects (for layer status). */
+bool faults_cluster_defective(const struct medium *m, unsigned layer, uint64_t index);
+
+/* Check a fault's geometry against the disc. Returns 0 or -EINVAL. */
+int faults_validate(const struct medium *m, const struct medium_fault *f) PFS_MUST_CHECK;
+
+/* ------------------------------------------------------------------------------------
+ * clock.c
+ * ---------------------------------------------------------------------------------- */
+
+/* Arrhenius acceleration of temp_c relative to 25 C for activation energy ea_ev. */
+double clock_acceleration(double ea_ev, double temp_c);
+
+/* Advance c by seconds at temp_c using each layer's activation energy. */
+void clock_advance(struct medium_clock *c, const struct model_layer model[MEDIUM_LAYER_COUNT],
+                   double seconds, double temp_c);
+
+#endif /* PHASEFS_MEDIUM_PRIV_H */
