@@ -1,2 +1,67 @@
-/* placeholder */
-int main(void){return 0;}
+/*
+ * phasectl.c — entry point of phasectl(1): global options and dispatch to the
+ * subcommands (profile, create, info, age, inject). Each subcommand parses its own
+ * options with getopt_long and prints through the tool_ helpers.
+ */
+#include "phasectl.h"
+#include "tool.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: phasectl COMMAND [OPTIONS] ...\n"
+            "Create, inspect, age and damage simulated two-layer phase-change media.\n"
+            "\n"
+            "Commands:\n"
+            "  create [-p PRESET|PROFILE] [-s SIZE] [--seed N] [--force] IMAGE\n"
+            "                      create a medium image (SIZE per layer, e.g. 64M .. 25G)\n"
+            "  info IMAGE [--json] show the medium, its clock and each layer's health\n"
+            "  age IMAGE --years Y --celsius C\n"
+            "                      age the medium (also --days, --hours, --seconds)\n"
+            "  inject IMAGE scratch|dust|defects [OPTIONS]\n"
+            "                      record physical damage (see phasectl inject --help)\n"
+            "  profile check PRESET|FILE [--json]\n"
+            "                      hold a profile against the patent's claims\n"
+            "  profile show PRESET|FILE [--json]\n"
+            "                      print a profile with its derived optics and materials\n"
+            "\n"
+            "  -h, --help          this help;  -V, --version  the version\n"
+            "\n"
+            "Exit status: 0 success, 1 a claim check failed, 2 usage or bad input,\n"
+            "3 the image could not be created, read or updated. See phasectl(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+    tool_set_progname(argv[0]);
+    if (argc < 2) {
+        usage(stderr);
+        return PHASECTL_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return PHASECTL_EXIT_OK;
+    }
+    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+        printf("phasectl (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+        return PHASECTL_EXIT_OK;
+    }
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } commands[] = {
+        {"profile", phasectl_profile}, {"create", phasectl_create}, {"info", phasectl_info},
+        {"age", phasectl_age},         {"inject", phasectl_inject},
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(cmd, commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    tool_error(cmd, "unknown command; run 'phasectl --help' for the list");
+    return PHASECTL_EXIT_USAGE;
+}

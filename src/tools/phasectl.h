@@ -1,1 +1,34 @@
-/* placeholder */
+/*
+ * phasectl.h — the subcommands of phasectl(1) and its exit codes, shared by the files
+ * that implement them (phasectl.c dispatches, phasectl_profile.c and
+ * phasectl_medium.c implement). The exit codes are listed in one place here and in
+ * the man page's EXIT STATUS; scripts depend on them.
+ */
+#ifndef PHASEFS_PHASECTL_H
+#define PHASEFS_PHASECTL_H
+
+enum phasectl_exit {
+    PHASECTL_EXIT_OK = 0,       /* done; for `profile check`: every claim holds */
+    PHASECTL_EXIT_FAILED = 1,   /* `profile check`: at least one claim fails */
+    PHASECTL_EXIT_USAGE = 2,    /* bad command line or bad input (profile, size ...) */
+    PHASECTL_EXIT_MEDIUM = 3,   /* the image could not be created, opened or updated */
+};
+
+/* JSON documents printed by phasectl carry this version first. */
+#define PHASECTL_JSON_FORMAT_VERSION 1
+
+int phasectl_profile(int argc, char **argv);
+int phasectl_create(int argc, char **argv);
+int phasectl_info(int argc, char **argv);
+int phasectl_age(int argc, char **argv);
+int phasectl_inject(int argc, char **argv);
+
+/* Print a profile-load failure as one line; returns PHASECTL_EXIT_USAGE. */
+struct medium_parse_error;
+int phasectl_profile_error(const char *spec, int rc, const struct medium_parse_error *err);
+
+/* Open an image, printing one line on failure. Returns 0 or PHASECTL_EXIT_MEDIUM. */
+struct medium;
+int phasectl_open(const char *path, int read_only, struct medium **out);
+
+#endif /* PHASEFS_PHASECTL_H */

@@ -1,1 +1,270 @@
-/* placeholder */
+/*
+ * phasectl_profile.c — `phasectl profile check|show`: hold a profile against the
+ * patent's claims, and print a profile with what the simulator derives from it
+ * (materials, optics per layer and phase, resistance levels in electrical mode).
+ *
+ * Reports are built from libmedium's data structs, then rendered as text or JSON
+ * (format_version first), so both views carry the same facts.
+ */
+#include "medium.h"
+#include "phasectl.h"
+#include "tool.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const layer_names[MEDIUM_LAYER_COUNT] = {"far", "near"};
+static const char *const layer_labels[MEDIUM_LAYER_COUNT] = {"L0 (far)", "L1 (near)"};
+
+int phasectl_profile_error(const char *spec, int rc, const struct medium_parse_error *err)
+{
+    if (rc == -ENOENT) {
+        tool_error(spec, "no such preset or profile file; presets: bd-re-dl, pcm-2l "
+                         "(phasefs-profile(5) describes the file format)");
+    } else if (rc == -EINVAL && err->message[0]) {
+        char where[320];
+        if (err->line)
+            snprintf(where, sizeof where, "%s:%u", err->file[0] ? err->file : spec, err->line);
+        else
+            snprintf(where, sizeof where, "%s", err->file[0] ? err->file : spec);
+        if (err->key[0])
+            tool_error(where, "%s: %s; see phasefs-profile(5)", err->key, err->message);
+        else
+            tool_error(where, "%s; see phasefs-profile(5)", err->message);
+    } else {
+        tool_error(spec, "cannot load the profile: %s", tool_strerror(rc));
+    }
+    return PHASECTL_EXIT_USAGE;
+}
+
+static void profile_usage(FILE *f)
+{
+    fprintf(f, "Usage: phasectl profile check PRESET|FILE [--json]\n"
+               "       phasectl profile show PRESET|FILE [--json | --text]\n"
+               "check: every constraint of the patent's claims with the value found;\n"
+               "       exit 0 when all hold, 1 when any fails, 2 on bad input.\n"
+               "show:  the profile's drive, materials and derived optics per layer;\n"
+               "       --text prints the complete profile in phasefs-profile(5) format.\n");
+}
+
+static int run_check(const struct medium_profile *p, int json)
+{
+    struct medium_claim claims[MEDIUM_MAX_CLAIMS];
+    int n = medium_claims_check(p, claims, MEDIUM_MAX_CLAIMS);
+    if (n < 0) {
+        tool_error(p->name, "claims check failed: %s", tool_strerror(n));
+        return PHASECTL_EXIT_USAGE;
+    }
+    int failed = 0, applicable = 0;
+    for (int i = 0; i < n; i++) {
+        if (!claims[i].applicable)
+            continue;
+        applicable++;
+        failed += !claims[i].pass;
+    }
+    if (json) {
+        printf("{\n  \"format_version\": %d,\n  \"profile\": ", PHASECTL_JSON_FORMAT_VERSION);
+        tool_json_string(stdout, p->name);
+        printf(",\n  \"all_hold\": %s,\n  \"failed\": %d,\n  \"claims\": [\n",
+               failed ? "false" : "true", failed);
+        for (int i = 0; i < n; i++) {
+            printf("    {\"id\": ");
+            tool_json_string(stdout, claims[i].id);
+            printf(", \"text\": ");
+            tool_json_string(stdout, claims[i].text);
+            printf(", \"value\": ");
+            tool_json_string(stdout, claims[i].value);
+            printf(", \"range\": ");
+            tool_json_string(stdout, claims[i].range);
+            printf(", \"applicable\": %s, \"pass\": %s}%s\n",
+                   claims[i].applicable ? "true" : "false",
+                   claims[i].pass ? "true" : "false", i + 1 < n ? "," : "");
+        }
+        printf("  ]\n}\n");
+    } else {
+        printf("Profile %s: claims check\n", p->name);
+        for (int i = 0; i < n; i++) {
+            const char *verdict = !claims[i].applicable ? "n/a " : claims[i].pass ? "PASS" : "FAIL";
+            printf("  %s  %-22s %-44s value %-18s allowed %s\n", verdict, claims[i].id,
+                   claims[i].text, claims[i].value, claims[i].range);
+        }
+        printf("%d of %d applicable claims hold%s\n", applicable - failed, applicable,
+               failed ? "" : ": the profile is inside the claims");
+    }
+    return failed ? PHASECTL_EXIT_FAILED : PHASECTL_EXIT_OK;
+}
+
+static const char *mechanism_name(enum medium_mechanism m)
+{
+    return m == MEDIUM_GROWTH_DOMINATED ? "growth-dominated" : "nucleation-dominated";
+}
+
+static void show_text(const struct medium_profile *p, const struct medium_material mat[],
+                      const struct medium_optics *o, int have_optics)
+{
+    printf("Profile %s (%s mode)\n", p->name,
+           p->mode == MEDIUM_MODE_OPTICAL ? "optical" : "electrical");
+    printf("  capacity      %llu bytes per layer (%llu clusters), seed %llu, %.1f C\n",
+           (unsigned long long)p->capacity_per_layer,
+           (unsigned long long)(p->capacity_per_layer / MEDIUM_USER_BYTES_PER_CLUSTER),
+           (unsigned long long)p->seed, p->temperature_c);
+    if (p->mode == MEDIUM_MODE_OPTICAL)
+        printf("  drive         %.0f nm, NA %.2f, %.3f m/s, read %.2f mW\n", p->wavelength_nm,
+               p->na, p->linear_velocity_m_s, p->read_power_mw);
+    printf("  production    %s sputtering, N2 %.3f, O2 %.3f\n", p->sputter_gas, p->n2_fraction,
+           p->o2_fraction);
+    for (int l = MEDIUM_LAYER_COUNT - 1; l >= 0; l--) {
+        const struct medium_material *m = &mat[l];
+        printf("  %s  %s\n", layer_labels[l], m->formula);
+        printf("    material    Tm %.0f K, Tx %.0f C, Ea %.2f eV, 10-year at %.0f C, %s\n",
+               m->tm_k, m->tx_k - 273.15, m->ea_ev, m->t10_k - 273.15,
+               mechanism_name(m->mechanism));
+        printf("    n+ik        crystalline %.3f%+.3fi, amorphous %.3f%+.3fi\n", m->n_c, m->k_c,
+               m->n_a, m->k_a);
+        if (p->mode == MEDIUM_MODE_OPTICAL)
+            printf("    write       peak %.2f mW, erase %.2f mW, bias %.2f mW\n",
+                   p->layer[l].peak_power_mw, p->layer[l].erase_power_mw,
+                   p->layer[l].bias_power_mw);
+        if (have_optics) {
+            const struct medium_layer_optics *lo = &o->layer[l];
+            printf("    optics      Rc %.4f Ra %.4f Tc %.4f Ta %.4f Ac %.4f Aa %.4f\n", lo->Rc,
+                   lo->Ra, lo->Tc, lo->Ta, lo->Ac, lo->Aa);
+            printf("    at drive    Rc %.4f Ra %.4f, absorbed c %.4f a %.4f, contrast %.3f\n",
+                   lo->Rc_eff, lo->Ra_eff, lo->Ac_eff, lo->Aa_eff, lo->contrast);
+        }
+    }
+    if (have_optics)
+        printf("  near layer (Tc+Ta)/2 = %.4f\n", o->near_transmittance_avg);
+    if (p->mode == MEDIUM_MODE_ELECTRICAL) {
+        const struct medium_electrical_profile *e = &p->electrical;
+        printf("  cell levels   (c,c) %.0f, (c,a2) %.0f, (a1,c) %.0f, (a1,a2) %.0f ohm\n",
+               e->r_c1_ohm + e->r_c2_ohm, e->r_c1_ohm + e->r_a2_ohm, e->r_a1_ohm + e->r_c2_ohm,
+               e->r_a1_ohm + e->r_a2_ohm);
+        printf("  pulses        Ic %.2f mA/%.0f ns, Ia1 %.2f mA/%.0f ns, Ia2 %.2f mA/%.0f ns\n",
+               e->ic_ma, e->tc_ns, e->ia1_ma, e->ta1_ns, e->ia2_ma, e->ta2_ns);
+    }
+}
+
+static void show_json(const struct medium_profile *p, const struct medium_material mat[],
+                      const struct medium_optics *o, int have_optics)
+{
+    printf("{\n  \"format_version\": %d,\n  \"profile\": ", PHASECTL_JSON_FORMAT_VERSION);
+    tool_json_string(stdout, p->name);
+    printf(",\n  \"mode\": \"%s\",\n", p->mode == MEDIUM_MODE_OPTICAL ? "optical" : "electrical");
+    printf("  \"capacity_per_layer\": %llu,\n  \"seed\": %llu,\n  \"temperature_c\": %.6g,\n",
+           (unsigned long long)p->capacity_per_layer, (unsigned long long)p->seed,
+           p->temperature_c);
+    printf("  \"wavelength_nm\": %.6g,\n  \"na\": %.6g,\n  \"linear_velocity_m_s\": %.6g,\n",
+           p->wavelength_nm, p->na, p->linear_velocity_m_s);
+    if (have_optics)
+        printf("  \"near_transmittance_avg\": %.6f,\n", o->near_transmittance_avg);
+    printf("  \"layers\": [\n");
+    for (int l = 0; l < MEDIUM_LAYER_COUNT; l++) {
+        const struct medium_material *m = &mat[l];
+        printf("    {\"layer\": \"%s\", \"name\": \"L%d\", \"material\": ", layer_names[l], l);
+        tool_json_string(stdout, m->formula);
+        printf(", \"tm_k\": %.6g, \"tx_k\": %.6g, \"ea_ev\": %.6g, \"t10_k\": %.6g, "
+               "\"mechanism\": \"%s\", \"n_c\": %.6g, \"k_c\": %.6g, \"n_a\": %.6g, "
+               "\"k_a\": %.6g",
+               m->tm_k, m->tx_k, m->ea_ev, m->t10_k, mechanism_name(m->mechanism), m->n_c,
+               m->k_c, m->n_a, m->k_a);
+        if (have_optics) {
+            const struct medium_layer_optics *lo = &o->layer[l];
+            printf(", \"Rc\": %.6f, \"Ra\": %.6f, \"Tc\": %.6f, \"Ta\": %.6f, \"Ac\": %.6f, "
+                   "\"Aa\": %.6f, \"Rc_eff\": %.6f, \"Ra_eff\": %.6f, \"Ac_eff\": %.6f, "
+                   "\"Aa_eff\": %.6f, \"contrast\": %.6f",
+                   lo->Rc, lo->Ra, lo->Tc, lo->Ta, lo->Ac, lo->Aa, lo->Rc_eff, lo->Ra_eff,
+                   lo->Ac_eff, lo->Aa_eff, lo->contrast);
+        }
+        printf("}%s\n", l + 1 < MEDIUM_LAYER_COUNT ? "," : "");
+    }
+    printf("  ]\n}\n");
+}
+
+static int run_show(const struct medium_profile *p, int json, int text)
+{
+    if (text) {
+        size_t cap = 64 * 1024;
+        char *buf = malloc(cap);
+        if (!buf) {
+            tool_error(p->name, "out of memory");
+            return PHASECTL_EXIT_USAGE;
+        }
+        int n = medium_profile_format(p, buf, cap);
+        if (n < 0) {
+            tool_error(p->name, "cannot format the profile: %s", tool_strerror(n));
+            free(buf);
+            return PHASECTL_EXIT_USAGE;
+        }
+        fwrite(buf, 1, (size_t)n, stdout);
+        free(buf);
+        return PHASECTL_EXIT_OK;
+    }
+    struct medium_material mat[MEDIUM_LAYER_COUNT];
+    for (int l = 0; l < MEDIUM_LAYER_COUNT; l++) {
+        char why[160] = "";
+        int rc = medium_material_derive(p->layer[l].material, p->wavelength_nm, p->n2_fraction,
+                                        p->o2_fraction, &mat[l], why, sizeof why);
+        if (rc < 0) {
+            tool_error(p->layer[l].material, "cannot derive the %s layer's material: %s",
+                       layer_names[l], why[0] ? why : tool_strerror(rc));
+            return PHASECTL_EXIT_USAGE;
+        }
+    }
+    struct medium_optics optics;
+    int have_optics = medium_optics_compute(p, &optics) == 0;
+    if (json)
+        show_json(p, mat, &optics, have_optics);
+    else
+        show_text(p, mat, &optics, have_optics);
+    return PHASECTL_EXIT_OK;
+}
+
+int phasectl_profile(int argc, char **argv)
+{
+    if (argc < 2) {
+        profile_usage(stderr);
+        return PHASECTL_EXIT_USAGE;
+    }
+    const char *action = argv[1];
+    if (!strcmp(action, "-h") || !strcmp(action, "--help")) {
+        profile_usage(stdout);
+        return PHASECTL_EXIT_OK;
+    }
+    int is_check = !strcmp(action, "check"), is_show = !strcmp(action, "show");
+    if (!is_check && !is_show) {
+        tool_error(action, "unknown profile action; use 'check' or 'show'");
+        return PHASECTL_EXIT_USAGE;
+    }
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"text", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int json = 0, text = 0, c;
+    optind = 0;
+    while ((c = getopt_long(argc - 1, argv + 1, "jth", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 't': text = 1; break;
+        case 'h': profile_usage(stdout); return PHASECTL_EXIT_OK;
+        default: profile_usage(stderr); return PHASECTL_EXIT_USAGE;
+        }
+    }
+    if (optind + 1 != argc - 1 || (text && (json || is_check))) {
+        profile_usage(stderr);
+        return PHASECTL_EXIT_USAGE;
+    }
+    const char *spec = argv[1 + optind];
+    struct medium_profile p;
+    struct medium_parse_error err;
+    memset(&err, 0, sizeof err);
+    int rc = medium_profile_load(spec, &p, &err);
+    if (rc < 0)
+        return phasectl_profile_error(spec, rc, &err);
+    return is_check ? run_check(&p, json) : run_show(&p, json, text);
+}
