@@ -302,7 +302,8 @@ struct medium_optics {
 /*
  * Compute the optics of every layer of p's stack at p->wavelength_nm, at normal
  * incidence. Returns 0, or -EINVAL if the stack cannot be evaluated (no recording film
- * for a layer, a material that does not parse).
+ * for a layer, a material that does not parse); other errors of
+ * medium_material_derive (-ENOMEM) pass through.
  */
 int medium_optics_compute(const struct medium_profile *p,
                           struct medium_optics *out) MEDIUM_MUST_CHECK;
@@ -338,7 +339,8 @@ struct medium_open_options {
  * -EEXIST if path exists, unless overwrite is set. The file is sparse: creating a
  * 25 GB-per-layer image writes only the header and tables. Production defects are
  * drawn from the seed. Returns 0 and *out, or -EINVAL (invalid profile), -EEXIST,
- * -EFBIG, -EOPNOTSUPP (electrical-mode recording not built yet), -EIO, -ENOMEM.
+ * -EFBIG, -EOPNOTSUPP (electrical-mode recording not built yet), -EIO, -ENOMEM, and
+ * open(2)'s -EACCES, -EPERM, -EISDIR, -ENOTDIR, -EROFS. A failed create leaves no file.
  */
 struct medium_create_options {
     const struct medium_io *io;
@@ -351,14 +353,16 @@ int medium_create(const char *path, const struct medium_profile *p,
 /*
  * Open an existing image. Every structure is checked before use: -EUCLEAN for a bad
  * checksum, a truncated file or inconsistent fields; -EPROTO for a format version this
- * build does not read; -ENOENT; -EIO; -ENOMEM. A corrupt image never crashes.
+ * build does not read; -EOPNOTSUPP for an electrical-mode image; -ENOENT; -EACCES;
+ * -EIO; -ENOMEM. A corrupt image never crashes. A corrupt cluster-table entry does not
+ * fail the open: reads of that cluster return -EUCLEAN until it is written again.
  */
 int medium_open(const char *path, const struct medium_open_options *opt,
                 struct medium **out) MEDIUM_MUST_CHECK;
 
-/* Make everything recorded so far durable in the image (metadata tables, clock,
- * counters). Returns 0, -EIO, or -EROFS is never returned (a read-only medium has
- * nothing to sync and returns 0). */
+/* Make everything recorded so far durable in the image: recorded bytes first, then the
+ * cluster table, so a durable table entry never describes bytes that are not durable.
+ * Returns 0 or -EIO. A read-only medium has nothing to sync and returns 0. */
 int medium_sync(struct medium *m) MEDIUM_MUST_CHECK;
 
 /* Sync and free. Accepts NULL. Returns the sync's result; m is freed either way. */
@@ -433,6 +437,7 @@ struct medium_cluster_info {
     double retention_loss;  /* expected fraction of its marks crystallized so far */
     double radius_mm;       /* where it lies on the disc */
 };
+/* Returns 0; -ERANGE (layer/index); -EUCLEAN (corrupt table entry); -EINVAL (NULL). */
 int medium_cluster_info(struct medium *m, unsigned layer, uint64_t index,
                         struct medium_cluster_info *out) MEDIUM_MUST_CHECK;
 
@@ -504,6 +509,7 @@ int medium_layer_status(struct medium *m, unsigned layer,
 /*
  * Model query: expected fraction of a layer's amorphous marks crystallized after
  * seconds at temp_c (from a fresh write). Used for projections (fsck, lifetest).
+ * Returns NAN for a bad layer or a negative or non-finite time.
  */
 double medium_retention_loss(const struct medium *m, unsigned layer, double seconds,
                              double temp_c);

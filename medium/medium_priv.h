@@ -49,6 +49,9 @@ static inline uint64_t medium_cluster_key(unsigned layer, uint64_t index)
  * ---------------------------------------------------------------------------------- */
 
 #define CLUSTER_FLAG_WRITTEN 0x1u
+/* image/medium: in memory only, never stored (image.c invariant 6): the cluster's table
+ * entry failed its check on open; reads return -EUCLEAN until a write re-initialises it */
+#define CLUSTER_FLAG_CORRUPT 0x80000000u
 
 struct medium_cluster_meta {
     uint32_t cycles;        /* overwrites (= writes) so far */
@@ -81,6 +84,9 @@ struct model_layer {
     double defect_burst_bytes;  /* mean burst length */
     double read_disturb_s;
     double cross_erase_s;       /* equivalent seconds a neighbour write adds */
+    /* model: radius of the focused beam's cone where it crosses the cover surface;
+     * sets how wide and how weak surface scratches and dust look on this layer */
+    double surface_cone_radius_um;
 };
 
 /* ------------------------------------------------------------------------------------
@@ -110,6 +116,7 @@ struct medium_fault {
  * ---------------------------------------------------------------------------------- */
 
 #define MEDIUM_LOCK_STRIPES 64
+#define MEDIUM_POOL_BUFFERS 8 /* image/medium: write scratch buffers kept for reuse */
 
 struct medium {
     int fd;
@@ -142,6 +149,16 @@ struct medium {
     uint64_t fault_offset;
     uint64_t data_offset;
     uint64_t image_bytes;
+
+    /* image/medium */
+    uint64_t profile_bytes;       /* image.c: length of the stored profile text */
+    uint32_t profile_crc;         /* image.c: its CRC-32, repeated in every header */
+    /* scratch buffers of the write path (2 x MEDIUM_CLUSTER_BYTES each), so a write
+     * never allocates once the pool is warm; guarded by pool_lock, freed on close.
+     * Lock order: state_lock, then one stripe, then pool_lock. */
+    pthread_mutex_t pool_lock;
+    uint8_t *pool[MEDIUM_POOL_BUFFERS];
+    unsigned pool_count;
 };
 
 static inline struct medium_cluster_meta *medium_meta(struct medium *m, unsigned layer,
@@ -217,6 +234,13 @@ int image_meta_flush(struct medium *m) PFS_MUST_CHECK;
 /* Byte offset of a cluster's recorded bytes. */
 uint64_t image_cluster_offset(const struct medium *m, unsigned layer, uint64_t index);
 
+/* image/medium: host I/O through m->io, looping over EINTR and short transfers.
+ * image_read_at returns the bytes read (fewer than len only at end of file) or -EIO;
+ * image_write_at returns 0 or -EIO. */
+ssize_t image_read_at(const struct medium *m, void *buf, size_t len, uint64_t off);
+int image_write_at(const struct medium *m, const void *buf, size_t len,
+                   uint64_t off) PFS_MUST_CHECK;
+
 /* ------------------------------------------------------------------------------------
  * model.c — recording physics and error model
  * ---------------------------------------------------------------------------------- */
@@ -262,6 +286,11 @@ double model_retention_fraction(const struct medium *m, unsigned layer, double e
 uint32_t model_stuck_cells(const struct medium *m, unsigned layer, uint64_t index,
                            uint32_t cycles);
 
+/* model: keyed bijection of [0, n) (cycle-walking Feistel network), so the k-th event
+ * of a keyed stream lands on a distinct position without a set of used positions;
+ * inverse selects the inverse map. n >= 1, x < n. */
+uint64_t model_permute(uint64_t key, uint64_t n, uint64_t x, bool inverse);
+
 /* ------------------------------------------------------------------------------------
  * faults.c — geometry and damage
  * ---------------------------------------------------------------------------------- */
@@ -280,6 +309,16 @@ bool faults_cluster_defective(const struct medium *m, unsigned layer, uint64_t i
 
 /* Check a fault's geometry against the disc. Returns 0 or -EINVAL. */
 int faults_validate(const struct medium *m, const struct medium_fault *f) PFS_MUST_CHECK;
+
+/* model: track length of one cluster in mm; the same at every capacity, since a
+ * smaller medium widens the track pitch instead of shortening clusters. */
+double faults_cluster_arc_mm(void);
+
+/* model: clusters on the adjacent turns whose arcs run beside this cluster's (the
+ * neighbours a write heats, physics.md §4.4). Writes up to cap indices, inner turn
+ * first, and returns how many (fewer at the edges of the data zone). */
+unsigned faults_cluster_neighbours(const struct medium *m, uint64_t index, uint64_t *out,
+                                   unsigned cap);
 
 /* ------------------------------------------------------------------------------------
  * clock.c
