@@ -404,6 +404,14 @@ static int parse_layers(const char *text, unsigned *mask)
     return 0;
 }
 
+static const char *option_name(const struct option *opts, int val)
+{
+    for (; opts->name; opts++)
+        if (opts->val == val)
+            return opts->name;
+    return "?";
+}
+
 int phasectl_inject(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -433,8 +441,7 @@ int phasectl_inject(int argc, char **argv)
         }
         if (bad) {
             tool_error(optarg, "bad value for --%s; see 'phasectl inject --help'",
-                       longopts[c == 'r' ? 0 : c == 'a' ? 1 : c == 'w' ? 2 : c == 'd' ? 3
-                                : c == 'n' ? 4 : c == 'l' ? 5 : 6].name);
+                       option_name(longopts, c));
             return PHASECTL_EXIT_USAGE;
         }
     }

@@ -1,0 +1,228 @@
+/*
+ * sector_priv.h — declarations shared inside src/sector only: GF(2^8) tables (gf.c), the
+ * Reed–Solomon codes (rs.c) and the cluster codec (cluster_codec.c). Nothing outside
+ * src/sector includes it except the layer's own unit tests and benchmark.
+ *
+ * Everything here is immutable after creation and so may be shared by any number of
+ * threads; the only mutable memory a decode touches is the caller's struct
+ * sector_scratch, one per thread. The on-medium layout is defined by the invariants
+ * block at the top of cluster_codec.c.
+ */
+#ifndef PHASEFS_SECTOR_PRIV_H
+#define PHASEFS_SECTOR_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sector.h"
+#include "util.h"
+
+/* ------------------------------------------------------------------------------------
+ * GF(2^8), primitive polynomial x^8 + x^4 + x^3 + x^2 + 1 (0x11d), alpha = 2: the field
+ * ISA-L's erasure-code routines use, so its matrix products are ours.
+ * ---------------------------------------------------------------------------------- */
+
+#define SECTOR_GF_POLY 0x11d
+#define SECTOR_GF_LOG_ZERO 510 /* log of 0: any sum with it indexes the zero tail of exp */
+
+struct sector_gf {
+    /* exp[i] = alpha^(i mod 255) for i < 510 and 0 for 510 <= i < 1024, so that
+     * exp[log[a] + log[b]] is a*b for every a, b including 0, without a branch. */
+    uint8_t exp[1024];
+    uint16_t log[256]; /* log[0] = SECTOR_GF_LOG_ZERO */
+    uint8_t inv[256];  /* inv[0] = 0 */
+    /* ISA-L's 32-byte multiply table of every constant (gf_vect_mul_init format), so
+     * building the tables of a dot product per codeword is a copy, not a computation. */
+    uint8_t isal_mul[256][32];
+};
+
+/* Fill the tables. Cannot fail. */
+void sector_gf_init(struct sector_gf *gf);
+
+static inline uint8_t sector_gf_mul(const struct sector_gf *gf, uint8_t a, uint8_t b)
+{
+    return gf->exp[gf->log[a] + gf->log[b]];
+}
+
+/* a / b for b != 0 (b == 0 is a programming error; the result is then 0). */
+static inline uint8_t sector_gf_div(const struct sector_gf *gf, uint8_t a, uint8_t b)
+{
+    return sector_gf_mul(gf, a, gf->inv[b]);
+}
+
+/* alpha^e for any integer e >= 0. */
+static inline uint8_t sector_gf_alpha_pow(const struct sector_gf *gf, unsigned e)
+{
+    return gf->exp[e % 255u];
+}
+
+/* ------------------------------------------------------------------------------------
+ * Reed–Solomon codes over that field (rs.c)
+ *
+ * g(x) = prod_{i=0}^{nroots-1} (x - alpha^(fcr+i)). A codeword is an array c[0..n-1]
+ * with c[j] the coefficient of x^(n-1-j) (libfec's order): data c[0..k-1], parity
+ * c[k..n-1]; shortened codes are the full (255, 255-nroots) code with leading zeros.
+ * ---------------------------------------------------------------------------------- */
+
+#define SECTOR_RS_FCR 0      /* first consecutive root alpha^0; libfec: fcr 0, prim 1 */
+#define SECTOR_RS_MAX_ROOTS 32
+#define SECTOR_RS_CHIEN_MIN 64 /* ISA-L's AVX-512 dot product needs >= 64 bytes */
+
+struct sector_rs {
+    const struct sector_gf *gf;
+    int n, k, nroots, fcr;
+    uint8_t genpoly[SECTOR_RS_MAX_ROOTS + 1]; /* g[i] = coefficient of x^i, g[nroots] = 1 */
+    uint8_t *enc_matrix;  /* nroots x k: parity row r = sum_j enc[r][j] * data[j] */
+    uint8_t *syn_matrix;  /* nroots x n: S_i = sum_j syn[i][j] * c[j] */
+    uint8_t *enc_tables;  /* ec_init_tables(k, nroots, enc_matrix) */
+    uint8_t *syn_tables;  /* ec_init_tables(n, nroots, syn_matrix) */
+    /* Chien search as one ISA-L dot product: chien[i][j] = (alpha^-(n-1-j))^i, so
+     * sum_i lambda_i chien[i][j] = lambda(X_j^-1); rows padded to chien_len bytes. */
+    int chien_len;
+    uint8_t *chien;
+    uint8_t *chien_rows[SECTOR_RS_MAX_ROOTS + 1];
+};
+
+/* What the decoder found for one codeword: the symbols to XOR, and the load 2e + s. */
+struct sector_rs_fix {
+    int count;    /* positions whose value changes (entries in pos/val) */
+    int errors;   /* e: error positions located outside the erasure list */
+    int erasures; /* s: erasure positions used */
+    uint8_t pos[SECTOR_RS_MAX_ROOTS];
+    uint8_t val[SECTOR_RS_MAX_ROOTS];
+};
+
+/*
+ * Build the code RS(n, k) with first consecutive root fcr. Allocates the matrices and
+ * ISA-L tables. Returns 0, -EINVAL (n > 255, k >= n, n - k > 32 or odd, fcr > 254) or
+ * -ENOMEM. On failure rs holds nothing to free.
+ */
+int sector_rs_init(struct sector_rs *rs, const struct sector_gf *gf, int n, int k, int fcr)
+    SECTOR_MUST_CHECK;
+/* Free what init allocated; accepts NULL and a zeroed struct. */
+void sector_rs_fini(struct sector_rs *rs);
+
+/*
+ * Systematic encode of len codewords at once laid out symbol-major: rows[j] points to
+ * len bytes holding symbol j of every codeword. Reads rows[0..k-1], writes parity into
+ * rows[k..n-1]. One ISA-L ec_encode_data call. len >= 64 is the fast path.
+ */
+void sector_rs_encode_rows(const struct sector_rs *rs, int len, uint8_t *const *rows);
+
+/* All nroots syndromes of len symbol-major codewords: synd[i][c] = S_i of codeword c.
+ * One ISA-L call; every S_i of a valid codeword is 0. */
+void sector_rs_syndromes_rows(const struct sector_rs *rs, int len, uint8_t *const *rows,
+                              uint8_t *const *synd);
+
+/* Syndromes of one contiguous codeword cw[0..n-1] (Horner; for tests and odd jobs). */
+void sector_rs_syndromes(const struct sector_rs *rs, const uint8_t *cw, uint8_t *synd);
+
+/*
+ * Errors-and-erasures decode of one codeword from its syndromes synd[0..nroots-1]:
+ * Berlekamp–Massey started from the erasure locator, Chien search (one ISA-L dot
+ * product), Forney. eras lists n_eras distinct positions (0..n-1) known to be
+ * unreliable. Fills fix and returns the number of symbols to change (>= 0), or
+ * -EBADMSG when 2e + s > nroots could not be excluded (no consistent error locator in
+ * range), or -EINVAL for n_eras > nroots or a position out of range or repeated.
+ * The data is never touched; a success is always a codeword (within distance
+ * (nroots - s)/2 of the input outside the erasures), but for inputs beyond the
+ * capability it may be the wrong one — the EDC above catches that. Reentrant.
+ */
+int sector_rs_decode(const struct sector_rs *rs, const uint8_t *synd, const uint8_t *eras,
+                     int n_eras, struct sector_rs_fix *fix);
+
+/* sector_rs_syndromes + sector_rs_decode + apply, on one contiguous codeword. Same
+ * returns; cw is modified only on success. fix may be NULL. */
+int sector_rs_decode_codeword(const struct sector_rs *rs, uint8_t *cw, const uint8_t *eras,
+                              int n_eras, struct sector_rs_fix *fix);
+
+/* ------------------------------------------------------------------------------------
+ * The cluster codec (cluster_codec.c)
+ * ---------------------------------------------------------------------------------- */
+
+#define SECTOR_LDC_DATA_BYTES (SECTOR_LDC_K * SECTOR_LDC_CODEWORDS)   /* 65,664 */
+#define SECTOR_LDC_BYTES (SECTOR_LDC_N * SECTOR_LDC_CODEWORDS)        /* 75,392 */
+#define SECTOR_BIS_BYTES (SECTOR_BIS_N * SECTOR_BIS_CODEWORDS)        /* 1,488 */
+#define SECTOR_BIS_PAYLOAD_BYTES (SECTOR_BIS_K * SECTOR_BIS_CODEWORDS) /* 720 */
+#define SECTOR_ADDRESS_UNITS 16u
+#define SECTOR_ADDRESS_UNIT_BYTES 9u
+#define SECTOR_BIS_STRIDE 64u /* BIS symbol-major rows padded for ISA-L's 64-byte path */
+#define SECTOR_LDC_GAPS 4u    /* LDC runs per row: before, between and after 3 pickets */
+
+_Static_assert(SECTOR_LDC_BYTES + SECTOR_BIS_BYTES == MEDIUM_CLUSTER_BYTES, "155 x 496");
+_Static_assert(SECTOR_CLUSTER_CONTROL_BYTES +
+                   SECTOR_ADDRESS_UNITS * SECTOR_ADDRESS_UNIT_BYTES ==
+                   SECTOR_BIS_PAYLOAD_BYTES,
+               "BIS payload = 32 x 18 control + 16 x 9 address");
+
+/* Precomputed, immutable tables of the cluster codec; share one per process. */
+struct sector_codec {
+    struct sector_gf gf;
+    struct sector_rs ldc;
+    struct sector_rs bis;
+    uint8_t *prbs; /* scrambler sequence, see cluster_codec.c */
+};
+
+/*
+ * Working memory of one encode or decode (about 90 KiB). The caller owns it, one per
+ * thread at a time, so the codec is reentrant and the hot path never allocates.
+ * Fields are internal to cluster_codec.c.
+ */
+struct sector_scratch {
+    _Alignas(64) uint8_t ldc[SECTOR_LDC_BYTES];                 /* symbol-major, 248 x 304 */
+    _Alignas(64) uint8_t ldc_synd[SECTOR_RS_PARITY * SECTOR_LDC_CODEWORDS];
+    _Alignas(64) uint8_t bis[SECTOR_BIS_N * SECTOR_BIS_STRIDE];  /* symbol-major, 62 x 64 */
+    _Alignas(64) uint8_t bis_synd[SECTOR_RS_PARITY * SECTOR_BIS_STRIDE];
+    _Alignas(64) uint8_t nonzero[SECTOR_LDC_CODEWORDS];          /* OR of the syndromes */
+    _Alignas(64) uint8_t row[2 * 152];                           /* one LDC row, twice */
+    uint8_t picket_bad[SECTOR_BIS_BYTES];                        /* in track order */
+    uint8_t gap_erased[SECTOR_ROWS * SECTOR_LDC_GAPS];
+    uint8_t *ldc_rows[SECTOR_LDC_N];
+    uint8_t *ldc_synd_rows[SECTOR_RS_PARITY];
+    uint8_t *bis_rows[SECTOR_BIS_N];
+    uint8_t *bis_synd_rows[SECTOR_RS_PARITY];
+};
+
+/* Allocate and initialise a codec. Returns 0 and *out, or -EINVAL (out NULL), -ENOMEM. */
+int sector_codec_create(struct sector_codec **out) SECTOR_MUST_CHECK;
+/* Accepts NULL. */
+void sector_codec_destroy(struct sector_codec *codec);
+
+/* Allocate a scratch area (64-byte aligned). Returns 0, -EINVAL or -ENOMEM. */
+int sector_scratch_create(struct sector_scratch **out) SECTOR_MUST_CHECK;
+/* Accepts NULL. */
+void sector_scratch_destroy(struct sector_scratch *scratch);
+
+/*
+ * Encode one cluster: user[65536] (32 sectors) and control[576] (32 x 18 B of user
+ * control data, or NULL for zeros) at address addr into recorded[MEDIUM_CLUSTER_BYTES].
+ * Returns 0, or -EINVAL: a NULL pointer, addr->layer >= MEDIUM_LAYER_COUNT, or a cluster
+ * number above UINT32_MAX. Reentrant given one scratch per concurrent call.
+ */
+int sector_cluster_encode(const struct sector_codec *codec, const struct sector_address *addr,
+                          const uint8_t *user, const uint8_t *control, uint8_t *recorded,
+                          struct sector_scratch *scratch) SECTOR_MUST_CHECK;
+
+/*
+ * Decode one recorded cluster expected at addr. On 0, user[65536] holds the 32 sectors,
+ * every one of which passed its EDC, and control[576] (if not NULL) the user control
+ * data. report (may be NULL) says what was corrected, also on failure. Returns:
+ *   0        all data correct (possibly after correction: see report->margin)
+ *   -EBADMSG an LDC codeword was uncorrectable, a sector failed its EDC (miscorrection
+ *            or data of another address), the BIS address units name another cluster,
+ *            or control was requested and a BIS codeword was uncorrectable. user (and
+ *            control) are then zeroed, never partly returned.
+ *   -EINVAL  a NULL pointer or a bad address (as for encode).
+ * recorded is not modified. Reentrant given one scratch per concurrent call.
+ */
+int sector_cluster_decode(const struct sector_codec *codec, const struct sector_address *addr,
+                          const uint8_t *recorded, uint8_t *user, uint8_t *control,
+                          struct sector_decode_report *report,
+                          struct sector_scratch *scratch) SECTOR_MUST_CHECK;
+
+/* Recorded byte offset of LDC codeword c (0..303), symbol s (0..247), and of BIS
+ * codeword c (0..23), symbol s (0..61): the layout, exposed so tests can aim errors. */
+size_t sector_ldc_offset(unsigned c, unsigned s);
+size_t sector_bis_offset(unsigned c, unsigned s);
+
+#endif /* PHASEFS_SECTOR_PRIV_H */
