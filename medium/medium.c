@@ -374,6 +374,31 @@ static bool in_range(const struct medium *m, unsigned layer, uint64_t index)
     return layer < MEDIUM_LAYER_COUNT && index < m->clusters_per_layer;
 }
 
+/*
+ * A write heats the tracks beside it (physics.md §4.4): the marks of the clusters on the
+ * adjacent turns age by the model's cross-erase equivalent time. Called with state_lock
+ * held for reading and no stripe held; takes each neighbour's stripe alone, so the lock
+ * order (state_lock, then one stripe) holds. Blank neighbours have no marks to age.
+ */
+static void cross_erase_neighbours(struct medium *m, unsigned layer, uint64_t index)
+{
+    double bump_s = m->model[layer].cross_erase_s;
+    uint64_t neighbours[8];
+    if (!(bump_s > 0.0))
+        return;
+    unsigned n = faults_cluster_neighbours(m, index, neighbours, 8);
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t gn = global_index(m, layer, neighbours[i]);
+        pthread_mutex_lock(stripe_of(m, gn));
+        struct medium_cluster_meta *nm = &m->meta[gn];
+        if ((nm->flags & CLUSTER_FLAG_WRITTEN) && !(nm->flags & CLUSTER_FLAG_CORRUPT)) {
+            nm->disturb_equiv_s += bump_s;
+            mark_dirty(m, gn);
+        }
+        pthread_mutex_unlock(stripe_of(m, gn));
+    }
+}
+
 int medium_cluster_write(struct medium *m, unsigned layer, uint64_t index,
                          const uint8_t *bytes, struct medium_write_report *rep)
 {
@@ -428,6 +453,8 @@ int medium_cluster_write(struct medium *m, unsigned layer, uint64_t index,
     rep->cycles = before.cycles;
 out:
     pthread_mutex_unlock(stripe_of(m, g));
+    if (rc == 0)
+        cross_erase_neighbours(m, layer, index);
     pthread_rwlock_unlock(&m->state_lock);
     pool_put(m, buf);
     return rc;

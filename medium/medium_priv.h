@@ -310,6 +310,12 @@ bool faults_cluster_defective(const struct medium *m, unsigned layer, uint64_t i
 /* Check a fault's geometry against the disc. Returns 0 or -EINVAL. */
 int faults_validate(const struct medium *m, const struct medium_fault *f) PFS_MUST_CHECK;
 
+/* Production defect bursts are log-uniform between these lengths (EST: 9-190 um of
+ * track, particulates and pinholes of a sputtered stack); faults.c draws them, model.c
+ * uses their mean for the defect capture area. */
+#define MEDIUM_DEFECT_BURST_MIN_B 10.0
+#define MEDIUM_DEFECT_BURST_MAX_B 200.0
+
 /* model: track length of one cluster in mm; the same at every capacity, since a
  * smaller medium widens the track pitch instead of shortening clusters. */
 double faults_cluster_arc_mm(void);

@@ -75,24 +75,15 @@ static void check_preset_passes(const char *name)
     preset(name, &p);
     int n = medium_claims_check(&p, c, MEDIUM_MAX_CLAIMS);
     assert_int_equal(n, (int)NIDS);
-    bool optics_missing = false;
     for (int i = 0; i < n; i++) {
         assert_string_equal(c[i].id, all_ids[i]);
         assert_true(c[i].text[0] && c[i].range[0] && c[i].value[0]);
         if (!c[i].applicable)
             continue;
-        if (!strcmp(c[i].id, "near.transmittance") && !optics_available()) {
-            assert_string_equal(c[i].value, "optics unavailable");
-            assert_false(c[i].pass);
-            optics_missing = true;
-            continue;
-        }
         if (!c[i].pass)
             fail_msg("%s: %s fails with value '%s' (allowed %s)", name, c[i].id, c[i].value,
                      c[i].range);
     }
-    if (optics_missing && !strcmp(name, "bd-re-dl"))
-        skip(); /* everything else held; the optics claim waits for optics.c */
 }
 
 static void test_claims_bd_re_dl_holds_every_claim(void **state)
@@ -348,14 +339,7 @@ static void test_claims_near_transmittance(void **state)
     /* a 40 nm near layer absorbs most of the light: (Tc+Ta)/2 far below 0.40 (with k ~2.5
      * at 405 nm, exp(-4 pi k d / lambda) ~ 0.04) */
     film_thickness(3, 40, "near.transmittance", false);
-    if (!optics_available()) {
-        struct medium_profile p;
-        preset("bd-re-dl", &p);
-        struct medium_claim c = find(&p, "near.transmittance");
-        assert_string_equal(c.value, "optics unavailable");
-        assert_false(c.pass);
-        skip(); /* the passing side needs medium_optics_compute (optics.c) */
-    }
+    assert_true(optics_available());
     struct medium_profile p;
     struct medium_optics o;
     preset("bd-re-dl", &p);
