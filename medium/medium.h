@@ -123,6 +123,17 @@ struct medium_model_profile {
     double stuck_shape;           /* Weibull shape of cell endurance */
 };
 
+/* Spare areas the sector layer sets aside on each layer when it formats the medium
+ * (physics.md §3.7: ISA 256 MiB + OSA 512 MiB of a 25 GB layer). Each area is either a
+ * size (bytes > 0, fraction 0) or a fraction of the layer's clusters (bytes 0); never
+ * both. libmedium only carries these values; src/sector interprets them. */
+struct medium_format_profile {
+    double inner_spare_fraction; /* ISA as a fraction of the layer, 0-0.5 */
+    double outer_spare_fraction; /* OSA as a fraction of the layer, 0-0.5 */
+    uint64_t inner_spare_bytes;  /* ISA size; 0: use the fraction */
+    uint64_t outer_spare_bytes;  /* OSA size; 0: use the fraction */
+};
+
 struct medium_profile {
     char name[MEDIUM_NAME_MAX];
     enum medium_mode mode;
@@ -143,6 +154,7 @@ struct medium_profile {
     unsigned film_count;
     struct medium_electrical_profile electrical;
     struct medium_model_profile model;
+    struct medium_format_profile format;
 };
 
 /* Where a profile failed to parse or validate: enough for one precise line. */

@@ -42,16 +42,17 @@ enum section_id {
     SEC_STACK,
     SEC_ELECTRICAL,
     SEC_MODEL,
+    SEC_FORMAT,
     SEC_COUNT,
     SEC_LAYER = 100, /* field table: applies to both layer sections */
 };
 
 static const char *const section_names[SEC_COUNT] = {
     "medium", "drive", "production", "layer.near", "layer.far", "stack", "electrical",
-    "model",
+    "model", "format",
 };
 
-enum field_type { T_NAME, T_BASE, T_MODE, T_SEED, T_SIZE, T_DOUBLE, T_GAS, T_FORMULA };
+enum field_type { T_NAME, T_BASE, T_MODE, T_SEED, T_SIZE, T_DOUBLE, T_GAS, T_FORMULA, T_SPARE };
 
 #define LO_OPEN 1u /* min is exclusive */
 
@@ -68,6 +69,7 @@ struct field {
 #define L(f) offsetof(struct medium_layer_profile, f)
 #define E(f) offsetof(struct medium_electrical_profile, f)
 #define M(f) offsetof(struct medium_model_profile, f)
+#define F(f) offsetof(struct medium_format_profile, f)
 
 static const struct field fields[] = {
     {SEC_MEDIUM, "name", T_NAME, P(name), 0, 0, 0},
@@ -108,9 +110,13 @@ static const struct field fields[] = {
     {SEC_MODEL, "read_disturb_s", T_DOUBLE, M(read_disturb_s), 0, 1e9, 0},
     {SEC_MODEL, "crosstalk", T_DOUBLE, M(crosstalk), 0, 1, 0},
     {SEC_MODEL, "cross_erase", T_DOUBLE, M(cross_erase), 0, 1, 0},
-    {SEC_MODEL, "defect_density_per_cm2", T_DOUBLE, M(defect_density_per_cm2), 0, 1e6, 0},
+    /* 0 derives the density from the sputtering parameters; a negative value means none */
+    {SEC_MODEL, "defect_density_per_cm2", T_DOUBLE, M(defect_density_per_cm2), -1, 1e6, 0},
     {SEC_MODEL, "stuck_onset", T_DOUBLE, M(stuck_onset), 0, 1e9, LO_OPEN},
     {SEC_MODEL, "stuck_shape", T_DOUBLE, M(stuck_shape), 0, 100, LO_OPEN},
+    /* a spare area: SIZE or PERCENT of the layer; offset names the fraction */
+    {SEC_FORMAT, "inner_spare", T_SPARE, F(inner_spare_fraction), 0, 0.5, 0},
+    {SEC_FORMAT, "outer_spare", T_SPARE, F(outer_spare_fraction), 0, 0.5, 0},
 };
 
 #define NFIELDS (sizeof fields / sizeof fields[0])
@@ -150,6 +156,7 @@ static void *section_base(struct medium_profile *p, int sec)
     case SEC_LAYER_FAR: return &p->layer[MEDIUM_LAYER_FAR];
     case SEC_ELECTRICAL: return &p->electrical;
     case SEC_MODEL: return &p->model;
+    case SEC_FORMAT: return &p->format;
     default: return p;
     }
 }
@@ -157,6 +164,30 @@ static void *section_base(struct medium_profile *p, int sec)
 static const void *section_cbase(const struct medium_profile *p, int sec)
 {
     return section_base((struct medium_profile *)p, sec);
+}
+
+/* The two members behind one T_SPARE key: its fraction and its size in bytes. */
+static void spare_members(const struct medium_profile *p, size_t offset, double *fraction,
+                          uint64_t *bytes)
+{
+    if (offset == F(inner_spare_fraction)) {
+        *fraction = p->format.inner_spare_fraction;
+        *bytes = p->format.inner_spare_bytes;
+    } else {
+        *fraction = p->format.outer_spare_fraction;
+        *bytes = p->format.outer_spare_bytes;
+    }
+}
+
+static void spare_set(struct medium_profile *p, size_t offset, double fraction, uint64_t bytes)
+{
+    if (offset == F(inner_spare_fraction)) {
+        p->format.inner_spare_fraction = fraction;
+        p->format.inner_spare_bytes = bytes;
+    } else {
+        p->format.outer_spare_fraction = fraction;
+        p->format.outer_spare_bytes = bytes;
+    }
 }
 
 static int set_error(struct medium_parse_error *err, const char *file, unsigned line,
@@ -417,6 +448,21 @@ static int validate_field(const struct vctx *v, const struct medium_profile *p, 
             return rc;
         if (rc < 0)
             return verr_field(v, sec, fi, "bad formula '%s': %s", lp->material, why);
+        return 0;
+    }
+    case T_SPARE: {
+        double frac;
+        uint64_t bytes;
+        spare_members(p, f->offset, &frac, &bytes);
+        if (bytes > 0 && frac != 0)
+            return verr_field(v, sec, fi, "both a size and a fraction are set: expected one");
+        if (!(frac >= f->min && frac <= f->max))
+            return verr_field(v, sec, fi, "%g%% out of the usable range: expected 0%% to %g%%",
+                              frac * 100, f->max * 100);
+        if (bytes > p->capacity_per_layer / 2)
+            return verr_field(v, sec, fi, "%llu bytes is more than half the layer's %llu",
+                              (unsigned long long)bytes,
+                              (unsigned long long)p->capacity_per_layer);
         return 0;
     }
     case T_BASE:
@@ -751,6 +797,23 @@ static int parse_value(struct pctx *c, unsigned line, int sec, size_t fi, const 
         snprintf(lp->material, sizeof lp->material, "%s", value);
         return 0;
     }
+    case T_SPARE: {
+        size_t vl = strlen(value);
+        double x;
+        uint64_t v;
+        if (vl > 1 && value[vl - 1] == '%') {
+            if (parse_scaled(value, vl - 1, -2, &x) < 0)
+                return perr(c, line, sec, f->key, "'%.40s' is not a percentage: expected e.g. "
+                            "1.07%%", value);
+            spare_set(c->p, f->offset, x, 0);
+            return 0;
+        }
+        if (parse_size(value, &v) < 0)
+            return perr(c, line, sec, f->key, "'%.40s': expected a size such as 256M or a "
+                        "percentage of the layer such as 1.07%%", value);
+        spare_set(c->p, f->offset, 0, v);
+        return 0;
+    }
     }
     return 0;
 }
@@ -805,7 +868,8 @@ static int parse_impl(struct pctx *c, const char *text, size_t len)
             sec = find_section(l->name);
             if (sec < 0) {
                 rc = perr(c, l->no, -1, l->name, "unknown section [%.40s]: expected medium, drive, "
-                          "production, layer.near, layer.far, stack, electrical or model",
+                          "production, layer.near, layer.far, stack, electrical, model or "
+                          "format",
                           l->name);
                 goto out;
             }
@@ -1051,6 +1115,29 @@ static void fmt_thickness(char *s, size_t cap, double nm)
     snprintf(s, cap, "%snm", num);
 }
 
+/* A fraction as the shortest percentage that reads back exactly through parse_scaled
+ * (scaled by 10^-2); the exponent form of its exact decimal digits always does. */
+static void fmt_percent(char *s, size_t cap, double fraction)
+{
+    char num[48];
+    double back;
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(num, sizeof num, "%.*g", prec, fraction * 100.0);
+        if (parse_scaled(num, strlen(num), -2, &back) == 0 && back == fraction) {
+            snprintf(s, cap, "%s%%", num);
+            return;
+        }
+    }
+    int e = 0;
+    snprintf(num, sizeof num, "%.16e", fraction);
+    char *ep = strchr(num, 'e');
+    if (ep) {
+        e = atoi(ep + 1);
+        *ep = '\0';
+    }
+    snprintf(s, cap, "%se%d%%", num, e + 2);
+}
+
 static void fmt_size(char *s, size_t cap, uint64_t v)
 {
     static const char suffix[] = "TGMK";
@@ -1124,6 +1211,17 @@ int medium_profile_format(const struct medium_profile *p, char *buf, size_t cap)
             case T_FORMULA: {
                 const struct medium_layer_profile *lp = (const void *)base;
                 emit(&o, "%s = %.*s\n", f->key, MEDIUM_FORMULA_MAX - 1, lp->material);
+                break;
+            }
+            case T_SPARE: {
+                double frac;
+                uint64_t bytes;
+                spare_members(p, f->offset, &frac, &bytes);
+                if (bytes > 0)
+                    fmt_size(num, sizeof num, bytes);
+                else
+                    fmt_percent(num, sizeof num, frac);
+                emit(&o, "%s = %s\n", f->key, num);
                 break;
             }
             case T_BASE:

@@ -225,4 +225,128 @@ int sector_cluster_decode(const struct sector_codec *codec, const struct sector_
 size_t sector_ldc_offset(unsigned c, unsigned s);
 size_t sector_bis_offset(unsigned c, unsigned s);
 
+/* ------------------------------------------------------------------------------------
+ * handle/defects: the physical layout of a formatted layer, the DMA payload and the
+ * in-memory defect list (defect.c), statistics accumulation and zones (stats.c). The
+ * handle itself (struct sector_dev) is private to sector.c. The on-medium format is
+ * the invariants block at the top of defect.c.
+ * ---------------------------------------------------------------------------------- */
+
+#define SECTOR_DMA_COPIES 4u             /* L0 inner, L0 outer, L1 inner, L1 outer */
+#define SECTOR_DMA_LOGICAL 0xffffffffULL /* logical number in every DMA cluster address */
+#define SECTOR_DDS_BYTES 128u            /* disc definition structure at payload start */
+#define SECTOR_DFL_ENTRY_BYTES 8u
+#define SECTOR_ZONE_COUNTERS 22u         /* persisted u64 counters per zone */
+#define SECTOR_LAYER_COUNTERS (SECTOR_ZONES * SECTOR_ZONE_COUNTERS + 1u) /* + dma_writes */
+#define SECTOR_STATS_BYTES (MEDIUM_LAYER_COUNT * SECTOR_LAYER_COUNTERS * 8u)
+#define SECTOR_MAX_PHYSICAL 0x1fffffffULL /* DFL cluster numbers are 29 bits */
+
+/* Where everything lies on each layer (identical on both); derived from the profile's
+ * [format] section and the layer size, never from the medium's contents. */
+struct sector_layout {
+    uint64_t layer_clusters; /* n */
+    uint32_t dma_clusters;   /* K clusters per DMA copy */
+    uint64_t isa, osa;       /* spare clusters, inner and outer */
+    uint64_t user_start;     /* K + isa */
+    uint64_t user;           /* user clusters per layer: n - 2K - isa - osa >= 1 */
+};
+
+/* Layout for profile p on layers of n clusters. Returns 0, or -EINVAL when the DMAs
+ * and spares leave no user cluster or n exceeds SECTOR_MAX_PHYSICAL + 1. */
+int sector_layout_compute(const struct medium_profile *p, uint64_t n, struct sector_layout *out)
+    SECTOR_MUST_CHECK;
+/* Spare clusters one [format] value gives a layer of n clusters: bytes rounded up to
+ * clusters, or round(fraction * n); at least 1. */
+uint64_t sector_spare_clusters(double fraction, uint64_t bytes, uint64_t n);
+/* Physical cluster of spare index s (0 .. isa + osa - 1): the ISA first, then the OSA. */
+uint64_t sector_layout_spare_physical(const struct sector_layout *l, uint64_t s);
+/* Spare index of physical cluster phys, or -1 when it is not a spare. */
+int64_t sector_layout_spare_index(const struct sector_layout *l, uint64_t phys);
+/* Physical cluster j (0 .. K-1) of DMA copy c (0..3); its layer is c / 2. */
+uint64_t sector_layout_dma_physical(const struct sector_layout *l, unsigned c, uint32_t j);
+/* Home of logical cluster lcn < 2 * user: L0 inner -> outer, then L1 outer -> inner. */
+void sector_layout_map(const struct sector_layout *l, uint64_t lcn, unsigned *layer,
+                       uint64_t *physical);
+
+enum sector_dfl_type {
+    SECTOR_DFL_REPLACED = 1, /* a user cluster, now recorded on a spare */
+    SECTOR_DFL_BAD_SPARE = 2 /* a spare that failed its own verify; never used again */
+};
+
+struct sector_dfl_entry {
+    uint8_t type;         /* enum sector_dfl_type */
+    uint8_t layer;
+    uint32_t defective;   /* physical cluster */
+    uint32_t replacement; /* REPLACED: the spare's physical cluster; BAD_SPARE: 0 */
+};
+
+/* The defect list in memory: sorted by (layer, defective), at most cap entries. */
+struct sector_dfl {
+    struct sector_dfl_entry *e;
+    uint32_t count, cap;
+};
+
+/* Entry for (layer, defective), or NULL. O(log count). */
+const struct sector_dfl_entry *sector_dfl_find(const struct sector_dfl *d, unsigned layer,
+                                               uint64_t defective);
+/* Insert or update the entry of (type, layer, defective). Returns 0 or -ENOSPC. */
+int sector_dfl_put(struct sector_dfl *d, uint8_t type, unsigned layer, uint64_t defective,
+                   uint64_t replacement) SECTOR_MUST_CHECK;
+
+/* Statistics counters that persist: per layer and zone, and DMA wear per layer. */
+struct sector_counters {
+    struct sector_zone_stats zone[MEDIUM_LAYER_COUNT][SECTOR_ZONES];
+    uint64_t dma_writes[MEDIUM_LAYER_COUNT];
+};
+
+/* One DMA copy's contents, decoded. dfl.e is the caller's array of dfl.cap entries. */
+struct sector_dma {
+    uint64_t generation;
+    uint32_t copy;                               /* 0..3: which copy this was read from */
+    uint64_t layer_clusters;
+    uint32_t dma_clusters;
+    uint64_t isa, osa;
+    uint64_t spares_used[MEDIUM_LAYER_COUNT];    /* next free spare index per layer */
+    struct sector_dfl dfl;
+    struct sector_counters counters;
+};
+
+/* Payload bytes of a DMA holding entries DFL entries. */
+size_t sector_dma_payload_bytes(uint64_t entries);
+
+/* Encode d into buf[cap] (the rest of buf zeroed). Returns 0, or -ENOSPC when the
+ * payload does not fit cap, -EINVAL for a NULL pointer. */
+int sector_dma_encode(const struct sector_dma *d, uint8_t *buf, size_t cap) SECTOR_MUST_CHECK;
+
+/*
+ * Decode buf[len] into d (d->dfl.e and d->dfl.cap set by the caller). Every field is
+ * checked; when l is not NULL the layout fields must match it and every DFL entry
+ * must be consistent with it (defect.c invariants 4-6). Returns 0, or
+ *   -EBADMSG a CRC failed or the magic is wrong;  -EPROTO an unknown version
+ *   -EUCLEAN a field is out of range or inconsistent;  -EINVAL NULL;  -ENOMEM
+ * d is fully written only on success.
+ */
+int sector_dma_decode(const uint8_t *buf, size_t len, const struct sector_layout *l,
+                      struct sector_dma *d) SECTOR_MUST_CHECK;
+
+/* Of n copies with decode results rc[i] and generations gen[i], the index of the
+ * valid one (rc 0) with the newest generation, the lowest index on a tie; -1 if none. */
+int sector_dma_pick(const int *rc, const uint64_t *gen, unsigned n);
+
+/* Zone (0 .. SECTOR_ZONES-1) of physical cluster phys of a layer of n clusters, by its
+ * radius: the medium spreads clusters evenly by area over 24-58 mm. */
+unsigned sector_zone_of(uint64_t n, uint64_t phys);
+/* Radius (mm) of the centre of physical cluster phys of n. */
+double sector_cluster_radius_mm(uint64_t n, uint64_t phys);
+/* Add one cluster decode to a zone's counters. */
+void sector_zone_add_decode(struct sector_zone_stats *z, const struct sector_decode_report *r);
+/* Fold b into a (counters summed, max_corrected maxed). */
+void sector_zone_merge(struct sector_zone_stats *a, const struct sector_zone_stats *b);
+/* Persisted counters of one zone, in the fixed order of the DMA (SECTOR_ZONE_COUNTERS). */
+void sector_zone_to_array(const struct sector_zone_stats *z, uint64_t *v);
+void sector_zone_from_array(struct sector_zone_stats *z, const uint64_t *v);
+/* Public snapshot from counters and layout: radii, totals, spares. */
+void sector_stats_build(const struct sector_counters *c, const struct sector_layout *l,
+                        const struct sector_dma *state, struct sector_stats *out);
+
 #endif /* PHASEFS_SECTOR_PRIV_H */

@@ -1,6 +1,6 @@
 /*
  * phasectl.c — entry point of phasectl(1): global options and dispatch to the
- * subcommands (profile, create, info, age, inject). Each subcommand parses its own
+ * subcommands (profile, create, info, age, inject, stats). Each subcommand parses its own
  * options with getopt_long and prints through the tool_ helpers.
  */
 #include "phasectl.h"
@@ -18,9 +18,11 @@ static void usage(FILE *f)
             "Create, inspect, age and damage simulated two-layer phase-change media.\n"
             "\n"
             "Commands:\n"
-            "  create [-p PRESET|PROFILE] [-s SIZE] [--seed N] [--force] IMAGE\n"
+            "  create [-p PRESET|PROFILE] [-s SIZE] [--seed N] [--force] [--no-format] IMAGE\n"
             "                      create a medium image (SIZE per layer, e.g. 64M .. 25G)\n"
             "  info IMAGE [--json] show the medium, its clock and each layer's health\n"
+            "  stats IMAGE [--json]\n"
+            "                      show the sector layer's defect list and statistics\n"
             "  age IMAGE --years Y --celsius C\n"
             "                      age the medium (also --days, --hours, --seconds)\n"
             "  inject IMAGE scratch|dust|defects [OPTIONS]\n"
@@ -58,6 +60,7 @@ int main(int argc, char **argv)
     } commands[] = {
         {"profile", phasectl_profile}, {"create", phasectl_create}, {"info", phasectl_info},
         {"age", phasectl_age},         {"inject", phasectl_inject},
+        {"stats", phasectl_stats},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(cmd, commands[i].name))

@@ -22,6 +22,7 @@ int phasectl_create(int argc, char **argv);
 int phasectl_info(int argc, char **argv);
 int phasectl_age(int argc, char **argv);
 int phasectl_inject(int argc, char **argv);
+int phasectl_stats(int argc, char **argv);
 
 /* Print a profile-load failure as one line; returns PHASECTL_EXIT_USAGE. */
 struct medium_parse_error;

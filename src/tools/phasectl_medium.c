@@ -5,6 +5,7 @@
  */
 #include "medium.h"
 #include "phasectl.h"
+#include "sector.h"
 #include "tool.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const layer_names[MEDIUM_LAYER_COUNT] = {"far", "near"};
 static const char *const layer_labels[MEDIUM_LAYER_COUNT] = {"L0 (far)", "L1 (near)"};
@@ -53,12 +55,15 @@ int phasectl_open(const char *path, int read_only, struct medium **out)
 
 static void create_usage(FILE *f)
 {
-    fprintf(f, "Usage: phasectl create [-p PRESET|PROFILE] [-s SIZE] [--seed N] [--force] IMAGE\n"
+    fprintf(f, "Usage: phasectl create [-p PRESET|PROFILE] [-s SIZE] [--seed N] [--force] "
+               "[--no-format] IMAGE\n"
                "  -p, --profile SPEC  preset (bd-re-dl, pcm-2l) or profile file; default bd-re-dl\n"
                "  -s, --size SIZE     user capacity per layer, multiple of 64K, e.g. 64M, 1G,\n"
                "                      25G; 'full' is the real 25,025,314,816 B; default: profile\n"
                "      --seed N        random seed (default: the profile's)\n"
-               "  -f, --force         replace an existing IMAGE\n");
+               "  -f, --force         replace an existing IMAGE\n"
+               "      --no-format     leave the medium raw: no sector-layer format (spare\n"
+               "                      areas and defect management areas)\n");
 }
 
 int phasectl_create(int argc, char **argv)
@@ -66,10 +71,11 @@ int phasectl_create(int argc, char **argv)
     static const struct option longopts[] = {
         {"profile", required_argument, NULL, 'p'}, {"size", required_argument, NULL, 's'},
         {"seed", required_argument, NULL, 'S'},    {"force", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"no-format", no_argument, NULL, 'N'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *spec = "bd-re-dl", *size_text = NULL, *seed_text = NULL;
-    int force = 0, c;
+    int force = 0, no_format = 0, c;
     optind = 0;
     while ((c = getopt_long(argc, argv, "p:s:fh", longopts, NULL)) != -1) {
         switch (c) {
@@ -77,6 +83,7 @@ int phasectl_create(int argc, char **argv)
         case 's': size_text = optarg; break;
         case 'S': seed_text = optarg; break;
         case 'f': force = 1; break;
+        case 'N': no_format = 1; break;
         case 'h': create_usage(stdout); return PHASECTL_EXIT_OK;
         default: create_usage(stderr); return PHASECTL_EXIT_USAGE;
         }
@@ -132,6 +139,24 @@ int phasectl_create(int argc, char **argv)
         return PHASECTL_EXIT_MEDIUM;
     }
     uint64_t clusters = medium_layer_clusters(m);
+    if (!no_format) {
+        /* the sector layer's spare areas and defect management areas (phasectl stats) */
+        struct sector_options sopt;
+        sector_options_default(&sopt);
+        sopt.force_format = true; /* a new image: nothing to keep */
+        rc = sector_format(m, &sopt);
+        if (rc < 0) {
+            if (rc == -EINVAL)
+                tool_error(path, "the profile's [format] spare areas leave no user clusters on "
+                                 "a layer of %llu clusters; use a larger size or smaller spares",
+                           (unsigned long long)clusters);
+            else
+                tool_error(path, "cannot format the sector layer: %s", tool_strerror(rc));
+            medium_close(m);
+            unlink(path);
+            return rc == -EINVAL ? PHASECTL_EXIT_USAGE : PHASECTL_EXIT_MEDIUM;
+        }
+    }
     rc = medium_close(m);
     if (rc < 0) {
         tool_error(path, "cannot finish the image: %s", tool_strerror(rc));
