@@ -543,6 +543,22 @@ int sector_locate(struct sector_dev *dev, uint64_t lcn, struct sector_address *o
     return 0;
 }
 
+int sector_cluster_wear(struct sector_dev *dev, uint64_t lcn, uint32_t *cycles)
+{
+    struct sector_address addr;
+    struct medium_cluster_info info;
+    if (!cycles)
+        return -EINVAL;
+    int rc = sector_locate(dev, lcn, &addr);
+    if (rc < 0)
+        return rc;
+    rc = medium_cluster_info(dev->m, addr.layer, addr.physical_cluster, &info);
+    if (rc < 0)
+        return rc;
+    *cycles = info.cycles;
+    return 0;
+}
+
 int sector_stats_get(struct sector_dev *dev, struct sector_stats *out)
 {
     if (!dev || !out)

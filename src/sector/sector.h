@@ -217,6 +217,12 @@ uint64_t sector_logical_clusters(const struct sector_dev *dev);
 int sector_locate(struct sector_dev *dev, uint64_t lcn, struct sector_address *out)
     SECTOR_MUST_CHECK;
 
+/* Overwrite cycles of the physical cluster recording lcn now (replacements applied), for
+ * wear-aware allocation above. Returns 0, -EINVAL (NULL), -ERANGE, -EUCLEAN (the
+ * medium's table entry for that cluster is corrupt). */
+int sector_cluster_wear(struct sector_dev *dev, uint64_t lcn, uint32_t *cycles)
+    SECTOR_MUST_CHECK;
+
 /* What one sector_read did (plain data). */
 struct sector_read_report {
     struct sector_address address;     /* where it was read (after replacement) */
