@@ -1,0 +1,204 @@
+#!/bin/bash
+# run.sh — the fsck.phasefs golden cases (STYLE.md "Tests": fsck golden cases).
+# For each tests/fsck/h_*/ it builds the image from `recipe` with tests/fsck/mkimage,
+# runs `fsck.phasefs --scan image` in a scratch directory (so no absolute path shows),
+# drops the progress lines, appends "Exit status is N" and diffs against `expect.1`.
+# A second pass must print the same and leave the image file unchanged (the scan is
+# read-only). Per case it also checks --json (python3's json.tool; format_version
+# first; the same figures as the text) and --map as PNG and SVG. Then the one-line
+# errors and exit codes of bad usage and bad images. TAP output.
+#   run.sh [--update] [CASE...]   --update rewrites expect.1 from the output
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+FSCK="$top_builddir/fsck.phasefs"
+MKIMAGE="$top_builddir/tests/fsck/mkimage"
+update=0
+if [ "${1:-}" = "--update" ]; then
+    update=1
+    shift
+fi
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/phasefs-fsck.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+n=0
+failed=0
+result() { # STATUS DESCRIPTION
+    n=$((n + 1))
+    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
+}
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+have_python=0
+command -v python3 >/dev/null 2>&1 && have_python=1
+
+# scan DIR ARGS...: run fsck.phasefs in DIR with stdout/stderr to DIR/out, DIR/err; $rc
+scan() {
+    local dir=$1
+    shift
+    (cd "$dir" && NO_PROGRESS=1 "$FSCK" "$@" >out 2>err)
+    rc=$?
+}
+
+# the golden transcript: report, error lines without progress, exit status
+transcript() {
+    cat "$1/out"
+    grep -v '^scanning clusters: ' "$1/err"
+    echo "Exit status is $rc"
+}
+
+if [ $# -gt 0 ]; then
+    cases=("$@")
+else
+    cases=()
+    for d in "$top_srcdir"/tests/fsck/h_*/; do cases+=("$(basename "$d")"); done
+fi
+
+for c in "${cases[@]}"; do
+    src="$top_srcdir/tests/fsck/$c"
+    work="$TMP/$c"
+    mkdir -p "$work"
+    if ! "$MKIMAGE" "$src/recipe" "$work/image" 2>"$work/mk.err"; then
+        sed 's/^/# /' "$work/mk.err"
+        result 1 "$c: build the image from its recipe"
+        continue
+    fi
+    sum_before=$(cksum <"$work/image")
+    scan "$work" --scan image
+    transcript "$work" >"$work/expect.1"
+    if [ $update -eq 1 ]; then
+        cp "$work/expect.1" "$src/expect.1"
+        result 0 "$c: expect.1 updated ($(head -n1 "$src/name"))"
+    else
+        diff -u "$src/expect.1" "$work/expect.1" | sed 's/^/# /'
+        result "${PIPESTATUS[0]}" "$c: $(head -n1 "$src/name")"
+    fi
+    grep -q '^scanning clusters: 100%$' "$work/err"
+    result $? "$c: plain progress lines when stderr is not a terminal"
+    # second pass: the same report, and the image untouched
+    scan "$work" --scan image
+    transcript "$work" >"$work/expect.2"
+    cmp -s "$work/expect.1" "$work/expect.2" && [ "$(cksum <"$work/image")" = "$sum_before" ]
+    result $? "$c: a second scan reports the same and the image file is unchanged"
+
+    # JSON: valid, format_version first, the figures of the text
+    status_text=$(tail -n1 "$work/expect.1" | awk '{print $NF}')
+    cp "$work/out" "$work/text"
+    scan "$work" --scan --json image
+    [ "$rc" -eq "$status_text" ]
+    result $? "$c: --json exits as the text report does ($status_text)"
+    if [ $have_python -eq 1 ]; then
+        python3 -m json.tool "$work/out" >/dev/null
+        result $? "$c: --json passes python3 -m json.tool"
+        python3 - "$work/out" "$work/text" "$rc" <<'PY'
+import json, re, sys
+raw = open(sys.argv[1]).read()
+d = json.loads(raw)
+text = open(sys.argv[2]).read()
+assert raw.splitlines()[1].strip().startswith('"format_version": 1'), "format_version first"
+assert d["result"]["exit_status"] == int(sys.argv[3])
+labels = {"far": "L0 (far)", "near": "L1 (near)"}
+for L in d["layers"]:
+    block = text.split("  " + labels[L["layer"]] + "  ", 1)[1]
+    head = block.splitlines()[0]
+    assert head.endswith(": " + L["verdict"]), (head, L["verdict"])
+    m = re.search(r"symbol error rate (\S+) \(worst \d+-cluster window (\S+);", block)
+    assert m and m.group(1) == "%.2e" % L["total"]["ser"], (m.group(1), L["total"]["ser"])
+    assert m.group(2) == "%.2e" % L["ser_window_max"]
+    m = re.search(r"cycles min (\d+), median (\d+), p99 (\d+), max (\d+)", block)
+    if L["written"]:
+        assert [int(x) for x in m.groups()] == [L["cycles"][k] for k in ("min", "median", "p99", "max")]
+    m = re.search(r"(\d+) uncorrectable\n", block)
+    assert int(m.group(1)) == L["total"]["uncorrectable"]
+    assert sum(z["clusters"] for z in L["zones"]) == L["total"]["clusters"] == L["written"]
+    assert sum(L["total"]["histogram"].values()) == 304 * L["written"] or L["total"]["uncorrectable"]
+    for r in L["reasons"]:
+        assert ("because     " + r) in block, r
+assert len(d["unreadable"]) == sum(L["total"]["uncorrectable"] for L in d["layers"])
+PY
+        result $? "$c: the JSON carries the text report's figures"
+    else
+        skip "$c: --json passes python3 -m json.tool" "python3 not installed"
+        skip "$c: the JSON carries the text report's figures" "python3 not installed"
+    fi
+
+    # the map, as PNG and SVG
+    scan "$work" --scan --map map.png image
+    [ "$rc" -eq "$status_text" ] && [ -s "$work/map.png" ]
+    result $? "$c: --map map.png"
+    scan "$work" --scan --map map.svg image
+    [ "$rc" -eq "$status_text" ] && [ -s "$work/map.svg" ]
+    result $? "$c: --map map.svg"
+    if [ $have_python -eq 1 ]; then
+        python3 - "$work/map.png" "$work/map.svg" <<'PY'
+import struct, sys, zlib
+import xml.etree.ElementTree as ET
+png = open(sys.argv[1], "rb").read()
+assert png[:8] == b"\x89PNG\r\n\x1a\n", "signature"
+pos, chunks = 8, []
+while pos < len(png):
+    (length,) = struct.unpack(">I", png[pos:pos + 4])
+    ctype, data = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length]
+    (crc,) = struct.unpack(">I", png[pos + 8 + length:pos + 12 + length])
+    assert zlib.crc32(ctype + data) == crc, "CRC of " + ctype.decode()
+    chunks.append((ctype, data))
+    pos += 12 + length
+assert [c[0] for c in chunks] == [b"IHDR", b"IDAT", b"IEND"], [c[0] for c in chunks]
+w, h, depth, ctype, comp, filt, lace = struct.unpack(">IIBBBBB", chunks[0][1])
+assert (depth, ctype, comp, filt, lace) == (8, 2, 0, 0, 0)
+raw = zlib.decompress(chunks[1][1])
+assert len(raw) == h * (1 + 3 * w)
+rows = [raw[y * (1 + 3 * w):(y + 1) * (1 + 3 * w)] for y in range(h)]
+assert all(r[0] == 0 for r in rows)
+colours = set()
+for r in rows:
+    for x in range(1, len(r), 3):
+        colours.add(r[x:x + 3])
+assert len(colours) > 10, "a picture, not a blank"
+svg = ET.parse(sys.argv[2]).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+texts = [t.text or "" for t in svg.iter(ns + "text")]
+assert any(t.startswith("L0 (far)") for t in texts) and any(t.startswith("L1 (near)") for t in texts)
+assert "radius (mm)" in texts and "margin (parity symbols left)" in texts
+assert len(list(svg.iter(ns + "circle"))) > 1
+PY
+        result $? "$c: the PNG is well formed (CRCs, IHDR, IDAT) and the SVG parses, with both layers"
+    else
+        skip "$c: the PNG and SVG are well formed" "python3 not installed"
+    fi
+done
+
+# ---- usage and bad input: one-line errors, documented exit codes -------------------
+if [ ${#cases[@]} -gt 0 ] && [ -f "$TMP/${cases[0]}/image" ]; then
+    img="$TMP/${cases[0]}/image"
+    e="$TMP/e"
+    mkdir -p "$e"
+    cp "$img" "$e/image"
+    scan "$e" image
+    [ "$rc" -eq 8 ] && [ "$(cat "$e/err")" = "fsck.phasefs: image: the filesystem check is not built yet; --scan checks the layers" ] && [ ! -s "$e/out" ]
+    result $? "without --scan: the one 'not built yet' line and exit 8"
+    scan "$e"
+    [ "$rc" -eq 16 ] && [ "$(wc -l <"$e/err")" -eq 1 ]
+    result $? "no IMAGE: one line, exit 16"
+    scan "$e" --scan -n -y image
+    [ "$rc" -eq 16 ] && [ "$(wc -l <"$e/err")" -eq 1 ]
+    result $? "-n with -y: one line, exit 16"
+    scan "$e" --scan --map map.gif image
+    [ "$rc" -eq 16 ] && [ "$(wc -l <"$e/err")" -eq 1 ]
+    result $? "--map with an unknown kind: one line, exit 16"
+    scan "$e" --scan --bogus image
+    [ "$rc" -eq 16 ]
+    result $? "an unknown option: exit 16"
+    scan "$e" --scan missing.img
+    [ "$rc" -eq 8 ] && [ "$(wc -l <"$e/err")" -eq 1 ] && grep -q '^fsck.phasefs: missing.img: ' "$e/err"
+    result $? "a missing image: one line naming it, exit 8"
+    head -c 100000 /dev/urandom >"$e/garbage"
+    scan "$e" --scan garbage
+    [ "$rc" -eq 8 ] && [ "$(wc -l <"$e/err")" -eq 1 ]
+    result $? "a file that is no image: one line, exit 8"
+    scan "$e" --scan --map /nonexistent/dir/map.png image
+    [ $((rc & 8)) -eq 8 ] && grep -q 'cannot write the map' "$e/err"
+    result $? "an unwritable map: one line, exit bit 8"
+    scan "$e" --help
+    [ "$rc" -eq 0 ] && grep -q -- '--scan' "$e/out"
+    result $? "--help to stdout, exit 0"
+fi
+echo "1..$n"
+[ "$failed" -eq 0 ]
