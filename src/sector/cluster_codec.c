@@ -46,6 +46,23 @@
  *     r+1). The run before the first and after the last picket of the cluster needs its
  *     one picket. A codeword with more than 32 flags is decoded errors-only; a failed
  *     decode with erasures is retried errors-only.
+ * (9) Quick clean pass (decoder rule, not format). The syndrome product is most of a
+ *     clean decode, so S_0 .. S_3 are computed for all 304 LDC codewords first and the
+ *     other 28 only for the codewords they flag (one dot product each; the batched
+ *     product when more than SECTOR_LDC_QUICK_MAX are flagged). A codeword with
+ *     S_0 .. S_3 = 0 is presumed clean. That is safe because the presumption is
+ *     checked: an error pattern with S_0 .. S_3 = 0 is a non-zero multiple of
+ *     (x - 1)(x - a)(x - a^2)(x - a^3), so it has >= 5 symbols (BCH bound) and a random
+ *     one passes with probability 2^-32; left uncorrected it then must also pass a
+ *     CRC-32 EDC. Any failure of a pass that presumed (uncorrectable codeword, EDC,
+ *     address, control) repeats the whole decode with all 32 syndromes of every
+ *     codeword, whose result and report are returned: the quick pass can turn neither
+ *     a correctable cluster into -EBADMSG nor a failure into data, and every -EBADMSG
+ *     is the complete decode's. On success the report equals the complete decode's
+ *     except in the 2^-32 case of such a pattern confined to parity symbols (data
+ *     right, its symbols not counted). ldc_nonzero_syndrome counts the codewords whose
+ *     computed syndromes were non-zero: on the quick pass those flagged by S_0 .. S_3,
+ *     the same set unless a presumption was wrong.
  */
 #include "sector_priv.h"
 
@@ -126,18 +143,35 @@ static void interleave(struct sector_scratch *sc, uint8_t *rec)
     }
 }
 
+/*
+ * Recorded rows -> symbol-major LDC/BIS. Row r fills sc->ldc[152 r .. 152 r + 151]
+ * (symbol s = r / 2 of half h: 304 s + 152 h = 152 r), and its LDC run q (columns
+ * 38 q .. 38 q + 37, recorded at 39 q) lands at (38 q + rot) mod 152. With
+ * rot = 38 a + b, run qw = (3 - a) mod 4 starts at 114 + b: it is copied whole, its last
+ * b bytes spilling into row r + 1's place (rewritten next; the slack after the last
+ * row), and those b bytes are copied again to the row's start from the recorded run,
+ * as 38 bytes of which the 38 - b after them are overwritten by run qw + 1, which starts
+ * at b. All copies are of fixed size and read only the recorded row: staging the row
+ * and reading it back rotated made loads straddle earlier stores, a store-forwarding
+ * stall each, ~5 us per cluster.
+ */
 static void deinterleave(struct sector_scratch *sc, const uint8_t *rec)
 {
+    /* The second copy of run 3 would read past the row: fine inside the cluster (row
+     * r + 1 follows), and the last row's qw is 1. */
+    _Static_assert((7 - (SECTOR_LDC_N - 1) % LDC_COLS / LDC_RUN) % 4 != 3,
+                   "the last row never reads beyond the cluster");
     for (unsigned r = 0; r < SECTOR_ROWS; r++) {
-        unsigned s = r >> 1, h = r & 1, rot = s % LDC_COLS;
+        unsigned rot = (r >> 1) % LDC_COLS, a = rot / LDC_RUN, b = rot % LDC_RUN;
         const uint8_t *in = rec + (size_t)r * SECTOR_ROW_BYTES;
-        memcpy(sc->row, in, LDC_RUN);
-        memcpy(sc->row + 38, in + 39, LDC_RUN);
-        memcpy(sc->row + 76, in + 78, LDC_RUN);
-        memcpy(sc->row + 114, in + 117, LDC_RUN);
-        memcpy(sc->row + LDC_COLS, sc->row, LDC_COLS);
-        uint8_t *dst = sc->ldc + (size_t)s * SECTOR_LDC_CODEWORDS + h * HALF_CODEWORDS;
-        memcpy(dst, sc->row + LDC_COLS - rot, LDC_COLS);
+        uint8_t *dst = sc->ldc + (size_t)r * LDC_COLS;
+        unsigned qw = (7 - a) % 4;
+        memcpy(dst + LDC_COLS - LDC_RUN + b, in + (LDC_RUN + 1) * qw, LDC_RUN);
+        memcpy(dst, in + (LDC_RUN + 1) * qw + LDC_RUN - b, LDC_RUN);
+        for (unsigned i = 1; i < 4; i++) {
+            unsigned q = (qw + i) % 4;
+            memcpy(dst + (LDC_RUN * q + rot) % LDC_COLS, in + (LDC_RUN + 1) * q, LDC_RUN);
+        }
         for (unsigned p = 0; p < 3; p++)
             sc->bis[bis_index(3 * r + p)] = in[picket_col[p]];
     }
@@ -337,6 +371,10 @@ static void decode_bis(const struct sector_codec *codec, struct sector_scratch *
  * Gap q (0..1488) lies just before picket q in track order; gap 1488 ends the cluster. */
 static int flag_gaps(struct sector_scratch *sc, struct sector_decode_report *rep)
 {
+    /* Pickets are marked only where the BIS decoder changed one: none, nothing erased
+     * (gap_erased is read only when this returns 1). The usual case, so skip the scan. */
+    if (rep->bis_symbols_corrected == 0)
+        return 0;
     memset(sc->gap_erased, 0, sizeof sc->gap_erased);
     int any = 0, in_run = 0;
     for (unsigned q = 0; q <= SECTOR_BIS_BYTES; q++) {
@@ -384,15 +422,12 @@ static unsigned hist_bucket(int corrected)
     return SECTOR_HIST_17_32;
 }
 
-/* Decode LDC codeword c whose syndromes are not all zero. Returns 0 or -EBADMSG. */
+/* Decode LDC codeword c from its syndromes synd[0..31], not all zero. Returns 0 or
+ * -EBADMSG. */
 static int decode_ldc_codeword(const struct sector_codec *codec, struct sector_scratch *sc,
-                               unsigned c, int have_gaps, struct sector_decode_report *rep,
-                               int *max_load)
+                               unsigned c, const uint8_t *synd, int have_gaps,
+                               struct sector_decode_report *rep, int *max_load)
 {
-    uint8_t synd[SECTOR_RS_PARITY];
-    for (unsigned i = 0; i < SECTOR_RS_PARITY; i++)
-        synd[i] = sc->ldc_synd[i * SECTOR_LDC_CODEWORDS + c];
-
     uint8_t eras[SECTOR_LDC_N];
     int n_eras = 0;
     if (have_gaps) {
@@ -430,14 +465,17 @@ static int decode_ldc_codeword(const struct sector_codec *codec, struct sector_s
     return 0;
 }
 
-/* nonzero[c] = OR of codeword c's 32 syndromes, 8 codewords per 64-bit word (the rows
- * are 304 = 38 x 8 bytes), so the clean path spends ~1 us here, not ~10. */
-static void or_syndrome_rows(struct sector_scratch *sc)
+/* nonzero[c] |= OR of codeword c's syndromes S_from .. S_to-1 (nonzero[] is cleared
+ * when from is 0), 8 codewords per 64-bit word (the rows are 304 = 38 x 8 bytes), so
+ * the clean path spends ~1 us here, not ~10. Returns the codewords now flagged. */
+static unsigned or_syndrome_rows(struct sector_scratch *sc, unsigned from, unsigned to)
 {
     enum { WORDS = SECTOR_LDC_CODEWORDS / 8 };
     _Static_assert(SECTOR_LDC_CODEWORDS % 8 == 0, "whole words");
     uint64_t acc[WORDS] = {0};
-    for (unsigned i = 0; i < SECTOR_RS_PARITY; i++) {
+    if (from > 0)
+        memcpy(acc, sc->nonzero, sizeof acc);
+    for (unsigned i = from; i < to; i++) {
         const uint8_t *row = sc->ldc_synd + (size_t)i * SECTOR_LDC_CODEWORDS;
         for (unsigned w = 0; w < WORDS; w++) {
             uint64_t v;
@@ -446,6 +484,62 @@ static void or_syndrome_rows(struct sector_scratch *sc)
         }
     }
     memcpy(sc->nonzero, acc, sizeof acc);
+    /* 0x80 in each non-zero byte: OR of the byte's bits folded into its top bit */
+    const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full;
+    unsigned flagged = 0;
+    for (unsigned w = 0; w < WORDS; w++)
+        flagged += (unsigned)__builtin_popcountll((((acc[w] & lo7) + lo7) | acc[w]) & ~lo7);
+    return flagged;
+}
+
+/*
+ * The LDC (invariant 9): syndromes, then the decoder for every codeword whose computed
+ * syndromes are not all zero. quick: S_0 .. S_3 first, the rest only for the codewords
+ * they flag, unless more than SECTOR_LDC_QUICK_MAX are flagged. *presumed receives the
+ * codewords taken as clean without all their syndromes. Returns 0 or -EBADMSG.
+ */
+static int decode_ldc(const struct sector_codec *codec, struct sector_scratch *sc, int quick,
+                      int have_gaps, struct sector_decode_report *rep, unsigned *presumed)
+{
+    const struct sector_rs *ldc = &codec->ldc;
+    unsigned done = quick ? SECTOR_LDC_QUICK_ROOTS : SECTOR_RS_PARITY;
+    sector_rs_syndromes_rows_range(ldc, 0, (int)done, SECTOR_LDC_CODEWORDS, sc->ldc_rows,
+                                   sc->ldc_synd_rows);
+    unsigned flagged = or_syndrome_rows(sc, 0, done);
+    if (done < SECTOR_RS_PARITY && flagged > SECTOR_LDC_QUICK_MAX) {
+        sector_rs_syndromes_rows_range(ldc, (int)done, (int)(SECTOR_RS_PARITY - done),
+                                       SECTOR_LDC_CODEWORDS, sc->ldc_rows,
+                                       sc->ldc_synd_rows + done);
+        flagged = or_syndrome_rows(sc, done, SECTOR_RS_PARITY);
+        done = SECTOR_RS_PARITY;
+    }
+    *presumed = done < SECTOR_RS_PARITY ? SECTOR_LDC_CODEWORDS - flagged : 0;
+
+    int rc = 0, max_load = 0;
+    for (unsigned c = 0; c < SECTOR_LDC_CODEWORDS; c++) {
+        if (c % 8 == 0 && util_le64_get(sc->nonzero + c) == 0) {
+            rep->hist[SECTOR_HIST_0] += 8;
+            c += 7;
+            continue;
+        }
+        if (!sc->nonzero[c]) {
+            rep->hist[SECTOR_HIST_0]++;
+            continue;
+        }
+        rep->ldc_nonzero_syndrome++;
+        _Alignas(64) uint8_t synd[SECTOR_RS_SYND_COL];
+        if (done < SECTOR_RS_PARITY) {
+            sector_rs_syndromes_strided(ldc, sc->ldc + c, SECTOR_LDC_CODEWORDS, sc->dot_tbls,
+                                        synd);
+        } else {
+            for (unsigned i = 0; i < SECTOR_RS_PARITY; i++)
+                synd[i] = sc->ldc_synd[i * SECTOR_LDC_CODEWORDS + c];
+        }
+        if (decode_ldc_codeword(codec, sc, c, synd, have_gaps, rep, &max_load) < 0)
+            rc = -EBADMSG;
+    }
+    rep->margin = rc < 0 ? -1 : (int32_t)SECTOR_RS_PARITY - max_load;
+    return rc;
 }
 
 /* Check the BIS address units against addr (invariant 4). */
@@ -472,18 +566,14 @@ static void check_address_units(const struct sector_codec *codec, struct sector_
     rep->address_mismatch = valid - match > match;
 }
 
-int sector_cluster_decode(const struct sector_codec *codec, const struct sector_address *addr,
-                          const uint8_t *recorded, uint8_t *user, uint8_t *control,
-                          struct sector_decode_report *report, struct sector_scratch *sc)
+/* One decode attempt, quick or complete, filling rep from scratch; user may hold
+ * garbage on failure (the caller zeroes it). *presumed as for decode_ldc. */
+static int decode_pass(const struct sector_codec *codec, const struct sector_address *addr,
+                       const uint8_t *recorded, uint8_t *user, uint8_t *control,
+                       struct sector_decode_report *rep, struct sector_scratch *sc, int quick,
+                       unsigned *presumed)
 {
-    struct sector_decode_report local;
-    struct sector_decode_report *rep = report ? report : &local;
     memset(rep, 0, sizeof *rep);
-    if (!codec || !recorded || !user || !sc || check_address(addr) < 0)
-        return -EINVAL;
-    set_row_pointers(sc);
-    int rc = 0;
-
     deinterleave(sc, recorded);
 
     uint8_t bis_ok[SECTOR_BIS_CODEWORDS];
@@ -491,30 +581,10 @@ int sector_cluster_decode(const struct sector_codec *codec, const struct sector_
     int have_gaps = flag_gaps(sc, rep);
     check_address_units(codec, sc, addr, bis_ok, rep);
 
-    /* LDC: all 32 x 304 syndromes in one product; only non-zero columns are decoded. */
-    sector_rs_syndromes_rows(&codec->ldc, SECTOR_LDC_CODEWORDS, sc->ldc_rows,
-                             sc->ldc_synd_rows);
-    or_syndrome_rows(sc);
-    int max_load = 0;
-    for (unsigned c = 0; c < SECTOR_LDC_CODEWORDS; c++) {
-        if (c % 8 == 0 && util_le64_get(sc->nonzero + c) == 0) {
-            rep->hist[SECTOR_HIST_0] += 8;
-            c += 7;
-            continue;
-        }
-        if (!sc->nonzero[c]) {
-            rep->hist[SECTOR_HIST_0]++;
-            continue;
-        }
-        rep->ldc_nonzero_syndrome++;
-        if (decode_ldc_codeword(codec, sc, c, have_gaps, rep, &max_load) < 0)
-            rc = -EBADMSG;
-    }
-    rep->margin = rc < 0 ? -1 : (int32_t)SECTOR_RS_PARITY - max_load;
-    if (rc < 0) {
+    if (decode_ldc(codec, sc, quick, have_gaps, rep, presumed) < 0) {
         /* Every sector has symbols in every codeword: none can be vouched for. */
         rep->failing_sector_mask = UINT32_MAX;
-        goto out;
+        return -EBADMSG;
     }
 
     /* Descramble into the caller's buffer and check every EDC. */
@@ -529,23 +599,58 @@ int sector_cluster_decode(const struct sector_codec *codec, const struct sector_
         if (util_le32_get(edc) != sector_edc(addr, f, u))
             rep->failing_sector_mask |= 1u << f;
     }
-    if (rep->failing_sector_mask || rep->address_mismatch) {
-        rc = -EBADMSG;
-        goto out;
-    }
+    if (rep->failing_sector_mask || rep->address_mismatch)
+        return -EBADMSG;
     if (control) {
-        if (rep->bis_uncorrectable) {
-            rc = -EBADMSG;
-            goto out;
-        }
+        if (rep->bis_uncorrectable)
+            return -EBADMSG;
         for (unsigned q = 0; q < SECTOR_CLUSTER_CONTROL_BYTES; q++)
             control[q] = sc->bis[bis_index(q)] ^ codec->prbs[PRBS_BIS_OFFSET + q];
     }
-out:
+    return 0;
+}
+
+static int cluster_decode(const struct sector_codec *codec, const struct sector_address *addr,
+                          const uint8_t *recorded, uint8_t *user, uint8_t *control,
+                          struct sector_decode_report *report, struct sector_scratch *sc,
+                          int quick)
+{
+    struct sector_decode_report local;
+    struct sector_decode_report *rep = report ? report : &local;
+    memset(rep, 0, sizeof *rep);
+    if (!codec || !recorded || !user || !sc || check_address(addr) < 0)
+        return -EINVAL;
+    set_row_pointers(sc);
+
+    unsigned presumed;
+    int rc = decode_pass(codec, addr, recorded, user, control, rep, sc, quick, &presumed);
+    sc->last_presumed = presumed;
+    sc->last_full_retry = false;
+    if (rc < 0 && presumed > 0) {
+        /* Invariant 9: a codeword presumed clean may hold errors the quick syndromes
+         * cannot see; the complete decode gives the verdict and the report. */
+        sc->last_full_retry = true;
+        rc = decode_pass(codec, addr, recorded, user, control, rep, sc, 0, &presumed);
+    }
     if (rc < 0) {
         memset(user, 0, SECTOR_CLUSTER_USER_BYTES);
         if (control)
             memset(control, 0, SECTOR_CLUSTER_CONTROL_BYTES);
     }
     return rc;
+}
+
+int sector_cluster_decode(const struct sector_codec *codec, const struct sector_address *addr,
+                          const uint8_t *recorded, uint8_t *user, uint8_t *control,
+                          struct sector_decode_report *report, struct sector_scratch *sc)
+{
+    return cluster_decode(codec, addr, recorded, user, control, report, sc, 1);
+}
+
+int sector_cluster_decode_full(const struct sector_codec *codec,
+                               const struct sector_address *addr, const uint8_t *recorded,
+                               uint8_t *user, uint8_t *control,
+                               struct sector_decode_report *report, struct sector_scratch *sc)
+{
+    return cluster_decode(codec, addr, recorded, user, control, report, sc, 0);
 }

@@ -67,6 +67,7 @@ static inline uint8_t sector_gf_alpha_pow(const struct sector_gf *gf, unsigned e
 #define SECTOR_RS_FCR 0      /* first consecutive root alpha^0; libfec: fcr 0, prim 1 */
 #define SECTOR_RS_MAX_ROOTS 32
 #define SECTOR_RS_CHIEN_MIN 64 /* ISA-L's AVX-512 dot product needs >= 64 bytes */
+#define SECTOR_RS_SYND_COL 64  /* bytes per syndrome-matrix column (same minimum) */
 
 struct sector_rs {
     const struct sector_gf *gf;
@@ -81,6 +82,10 @@ struct sector_rs {
     int chien_len;
     uint8_t *chien;
     uint8_t *chien_rows[SECTOR_RS_MAX_ROOTS + 1];
+    /* Syndromes of one codeword as one ISA-L dot product: syn_col_rows[j] holds column
+     * j of syn_matrix, zero-padded to SECTOR_RS_SYND_COL bytes. */
+    uint8_t *syn_cols;
+    uint8_t *syn_col_rows[255];
 };
 
 /* What the decoder found for one codeword: the symbols to XOR, and the load 2e + s. */
@@ -113,6 +118,18 @@ void sector_rs_encode_rows(const struct sector_rs *rs, int len, uint8_t *const *
  * One ISA-L call; every S_i of a valid codeword is 0. */
 void sector_rs_syndromes_rows(const struct sector_rs *rs, int len, uint8_t *const *rows,
                               uint8_t *const *synd);
+
+/* Syndromes S_first .. S_first+count-1 only, into synd[0..count-1]: one ISA-L call that
+ * costs about count / nroots of the full one (0 <= first, first + count <= nroots). */
+void sector_rs_syndromes_rows_range(const struct sector_rs *rs, int first, int count, int len,
+                                    uint8_t *const *rows, uint8_t *const *synd);
+
+/* All syndromes of one codeword whose symbol j is cw[j * stride] (a column of the
+ * symbol-major layout), by one ISA-L dot product (~0.6 us for the LDC). tbls is the
+ * caller's 64-byte aligned scratch of 32 * n bytes; synd receives SECTOR_RS_SYND_COL
+ * bytes, S_0 .. S_{nroots-1} first and zeros after. Reentrant. */
+void sector_rs_syndromes_strided(const struct sector_rs *rs, const uint8_t *cw, size_t stride,
+                                 uint8_t *tbls, uint8_t *synd);
 
 /* Syndromes of one contiguous codeword cw[0..n-1] (Horner; for tests and odd jobs). */
 void sector_rs_syndromes(const struct sector_rs *rs, const uint8_t *cw, uint8_t *synd);
@@ -148,6 +165,12 @@ int sector_rs_decode_codeword(const struct sector_rs *rs, uint8_t *cw, const uin
 #define SECTOR_ADDRESS_UNIT_BYTES 9u
 #define SECTOR_BIS_STRIDE 64u /* BIS symbol-major rows padded for ISA-L's 64-byte path */
 #define SECTOR_LDC_GAPS 4u    /* LDC runs per row: before, between and after 3 pickets */
+/* The quick clean pass (cluster_codec.c invariant 9): syndromes S_0 .. S_3 of every LDC
+ * codeword first; when more than SECTOR_LDC_QUICK_MAX codewords are flagged by them the
+ * batched product of the other 28 is cheaper than one dot product per flagged codeword
+ * (measured: ~1.0 us per flagged codeword against ~35 us + 0.4 us each; they meet at ~55). */
+#define SECTOR_LDC_QUICK_ROOTS 4u
+#define SECTOR_LDC_QUICK_MAX 48u
 
 _Static_assert(SECTOR_LDC_BYTES + SECTOR_BIS_BYTES == MEDIUM_CLUSTER_BYTES, "155 x 496");
 _Static_assert(SECTOR_CLUSTER_CONTROL_BYTES +
@@ -164,23 +187,30 @@ struct sector_codec {
 };
 
 /*
- * Working memory of one encode or decode (about 90 KiB). The caller owns it, one per
+ * Working memory of one encode or decode (about 100 KiB). The caller owns it, one per
  * thread at a time, so the codec is reentrant and the hot path never allocates.
  * Fields are internal to cluster_codec.c.
  */
 struct sector_scratch {
-    _Alignas(64) uint8_t ldc[SECTOR_LDC_BYTES];                 /* symbol-major, 248 x 304 */
+    /* symbol-major, 248 x 304, then slack that the decoder's de-interleave spills into */
+    _Alignas(64) uint8_t ldc[SECTOR_LDC_BYTES + 64];
     _Alignas(64) uint8_t ldc_synd[SECTOR_RS_PARITY * SECTOR_LDC_CODEWORDS];
     _Alignas(64) uint8_t bis[SECTOR_BIS_N * SECTOR_BIS_STRIDE];  /* symbol-major, 62 x 64 */
     _Alignas(64) uint8_t bis_synd[SECTOR_RS_PARITY * SECTOR_BIS_STRIDE];
     _Alignas(64) uint8_t nonzero[SECTOR_LDC_CODEWORDS];          /* OR of the syndromes */
     _Alignas(64) uint8_t row[2 * 152];                           /* one LDC row, twice */
+    _Alignas(64) uint8_t dot_tbls[32 * SECTOR_LDC_N];            /* one codeword's tables */
     uint8_t picket_bad[SECTOR_BIS_BYTES];                        /* in track order */
     uint8_t gap_erased[SECTOR_ROWS * SECTOR_LDC_GAPS];
     uint8_t *ldc_rows[SECTOR_LDC_N];
     uint8_t *ldc_synd_rows[SECTOR_RS_PARITY];
     uint8_t *bis_rows[SECTOR_BIS_N];
     uint8_t *bis_synd_rows[SECTOR_RS_PARITY];
+    /* How the last decode went, for tests and the benchmark: LDC codewords the quick
+     * pass presumed clean from S_0 .. S_3 alone, and whether the complete decode ran
+     * after it (it runs whenever the quick pass would have failed having presumed). */
+    unsigned last_presumed;
+    bool last_full_retry;
 };
 
 /* Allocate and initialise a codec. Returns 0 and *out, or -EINVAL (out NULL), -ENOMEM. */
@@ -204,7 +234,8 @@ int sector_cluster_encode(const struct sector_codec *codec, const struct sector_
                           struct sector_scratch *scratch) SECTOR_MUST_CHECK;
 
 /*
- * Decode one recorded cluster expected at addr. On 0, user[65536] holds the 32 sectors,
+ * Decode one recorded cluster expected at addr. The quick pass of invariant 9 first;
+ * every failure is the verdict of the complete decode. On 0, user[65536] holds the 32 sectors,
  * every one of which passed its EDC, and control[576] (if not NULL) the user control
  * data. report (may be NULL) says what was corrected, also on failure. Returns:
  *   0        all data correct (possibly after correction: see report->margin)
@@ -219,6 +250,14 @@ int sector_cluster_decode(const struct sector_codec *codec, const struct sector_
                           const uint8_t *recorded, uint8_t *user, uint8_t *control,
                           struct sector_decode_report *report,
                           struct sector_scratch *scratch) SECTOR_MUST_CHECK;
+
+/* sector_cluster_decode without the quick pass: all syndromes of every LDC codeword.
+ * Same contract and results; for tests and the benchmark to compare the two. */
+int sector_cluster_decode_full(const struct sector_codec *codec,
+                               const struct sector_address *addr, const uint8_t *recorded,
+                               uint8_t *user, uint8_t *control,
+                               struct sector_decode_report *report,
+                               struct sector_scratch *scratch) SECTOR_MUST_CHECK;
 
 /* Recorded byte offset of LDC codeword c (0..303), symbol s (0..247), and of BIS
  * codeword c (0..23), symbol s (0..61): the layout, exposed so tests can aim errors. */

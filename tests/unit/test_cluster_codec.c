@@ -4,8 +4,10 @@
  * the documented offsets is a libfec codeword), correction at the limit in every
  * codeword at once (errors, BIS-flagged erasures, mixed), long bursts that only the
  * burst indicator saves, beyond-limit damage that must give -EBADMSG and never wrong
- * data (RS miscorrections caught by the EDC), wrong addresses, report fields, and
- * concurrent decodes. Expected erasure flags are recomputed here from the documented
+ * data (RS miscorrections caught by the EDC), the quick clean pass (invariant 9:
+ * patterns its four syndromes cannot see are still corrected or refused, and its
+ * results and reports equal the complete decode's), wrong addresses, report fields,
+ * and concurrent decodes. Expected erasure flags are recomputed here from the documented
  * rule (cluster_codec.c invariant 8) over recorded offsets, not taken from the codec.
  */
 #include <setjmp.h>
@@ -608,6 +610,248 @@ static void test_cluster_codec_beyond_limit_with_erasures(void **state)
                   g_trials, g_codeword_trials, g_rs_miscorrections);
 }
 
+/* ---- the quick clean pass (cluster_codec.c invariant 9) ---- */
+
+/* GF(2^8) product, poly 0x11d, bit by bit: independent of the codec's tables. */
+static uint8_t gf_mul_slow(uint8_t a, uint8_t b)
+{
+    unsigned p = 0, x = a;
+    for (; b; b >>= 1) {
+        if (b & 1)
+            p ^= x;
+        x <<= 1;
+        if (x & 0x100)
+            x ^= 0x11d;
+    }
+    return (uint8_t)p;
+}
+
+/* e[0..247] (symbol j = coefficient of x^(247-j)) = x^shift g4(x) q(x), where
+ * g4 = (x - 1)(x - a)(x - a^2)(x - a^3) and q has degree qdeg with random non-zero
+ * coefficients: S_0 .. S_3 of e vanish. Returns the weight of e. */
+static int aligned_pattern(struct ctx *c, unsigned shift, unsigned qdeg, uint8_t *e)
+{
+    uint8_t g4[5] = {1}, root = 1; /* g4[i] = coefficient of x^i */
+    for (int i = 0; i < 4; i++) {
+        for (int d = i + 1; d > 0; d--)
+            g4[d] = (uint8_t)(g4[d - 1] ^ gf_mul_slow(g4[d], root));
+        g4[0] = gf_mul_slow(g4[0], root);
+        root = gf_mul_slow(root, 2);
+    }
+    uint8_t poly[256] = {0}; /* g4 q, coefficient of x^i */
+    for (unsigned i = 0; i <= qdeg; i++) {
+        uint8_t qi = nonzero(&c->rng);
+        for (unsigned d = 0; d < 5; d++)
+            poly[i + d] ^= gf_mul_slow(qi, g4[d]);
+    }
+    assert_true(shift + qdeg + 4 < SECTOR_LDC_N);
+    memset(e, 0, SECTOR_LDC_N);
+    int weight = 0;
+    for (unsigned i = 0; i <= qdeg + 4; i++) {
+        e[SECTOR_LDC_N - 1 - shift - i] = poly[i];
+        weight += poly[i] != 0;
+    }
+    /* The premise, checked with the codec's Horner syndromes: S_0 .. S_3 vanish, the
+     * pattern is no codeword (degree < 32 + shift is too low for a multiple of g). */
+    uint8_t synd[SECTOR_RS_PARITY];
+    sector_rs_syndromes(&c->codec->ldc, e, synd);
+    uint8_t high = 0;
+    for (unsigned i = 0; i < SECTOR_RS_PARITY; i++) {
+        if (i < SECTOR_LDC_QUICK_ROOTS)
+            assert_int_equal(synd[i], 0);
+        else
+            high |= synd[i];
+    }
+    assert_int_not_equal(high, 0);
+    return weight;
+}
+
+static void add_pattern(struct ctx *c, unsigned k, const uint8_t *e)
+{
+    for (unsigned s = 0; s < SECTOR_LDC_N; s++)
+        c->rec[sector_ldc_offset(k, s)] ^= e[s];
+}
+
+static void assert_reports_equal(const struct sector_decode_report *a,
+                                 const struct sector_decode_report *b)
+{
+    assert_int_equal(a->ldc_nonzero_syndrome, b->ldc_nonzero_syndrome);
+    assert_int_equal(a->ldc_uncorrectable, b->ldc_uncorrectable);
+    assert_int_equal(a->symbols_corrected, b->symbols_corrected);
+    assert_int_equal(a->max_corrected, b->max_corrected);
+    assert_int_equal(a->erasures_used, b->erasures_used);
+    assert_int_equal(a->erasure_overflow, b->erasure_overflow);
+    assert_int_equal(a->bis_symbols_corrected, b->bis_symbols_corrected);
+    assert_int_equal(a->bis_uncorrectable, b->bis_uncorrectable);
+    assert_int_equal(a->bursts_flagged, b->bursts_flagged);
+    assert_int_equal(a->bytes_flagged, b->bytes_flagged);
+    assert_int_equal(a->failing_sector_mask, b->failing_sector_mask);
+    assert_int_equal(a->address_units_ok, b->address_units_ok);
+    assert_int_equal(a->address_mismatch, b->address_mismatch);
+    assert_int_equal(a->margin, b->margin);
+    assert_memory_equal(a->hist, b->hist, sizeof a->hist);
+}
+
+/* The two helpers the quick pass is built on agree with the Horner syndromes: a slice
+ * of the batched product, and one codeword's syndromes by one dot product. */
+static void test_cluster_codec_partial_and_single_syndromes_agree(void **state)
+{
+    struct ctx *c = *state;
+    const struct sector_rs *ldc = &c->codec->ldc;
+    fresh_cluster(c);
+    for (int i = 0; i < 2000; i++) /* not codewords, so the syndromes are not all zero */
+        c->rec[util_rng_below(&c->rng, REC)] ^= nonzero(&c->rng);
+    static uint8_t sym[SECTOR_LDC_N * NCW], synd[SECTOR_RS_PARITY * NCW];
+    uint8_t *rows[SECTOR_LDC_N], *srows[SECTOR_RS_PARITY];
+    for (unsigned s = 0; s < SECTOR_LDC_N; s++) {
+        rows[s] = sym + (size_t)s * NCW;
+        for (unsigned k = 0; k < NCW; k++)
+            rows[s][k] = c->rec[sector_ldc_offset(k, s)];
+    }
+    for (unsigned i = 0; i < SECTOR_RS_PARITY; i++)
+        srows[i] = synd + (size_t)i * NCW;
+    memset(synd, 0xee, sizeof synd);
+    sector_rs_syndromes_rows_range(ldc, 0, 4, NCW, rows, srows);
+    sector_rs_syndromes_rows_range(ldc, 4, 28, NCW, rows, srows + 4);
+    uint8_t *tbls = aligned_alloc(64, 32 * SECTOR_LDC_N);
+    assert_non_null(tbls);
+    for (unsigned k = 0; k < NCW; k++) {
+        uint8_t cw[SECTOR_LDC_N], want[SECTOR_RS_PARITY];
+        _Alignas(64) uint8_t one[SECTOR_RS_SYND_COL];
+        for (unsigned s = 0; s < SECTOR_LDC_N; s++)
+            cw[s] = rows[s][k];
+        sector_rs_syndromes(ldc, cw, want);
+        sector_rs_syndromes_strided(ldc, sym + k, NCW, tbls, one);
+        assert_memory_equal(one, want, SECTOR_RS_PARITY);
+        for (unsigned i = 0; i < SECTOR_RS_PARITY; i++)
+            assert_int_equal(srows[i][k], want[i]);
+    }
+    free(tbls);
+}
+
+/*
+ * Error patterns that S_0 .. S_3 cannot see: x^m g4(x) q(x), no codeword. The quick
+ * pass presumes those codewords clean, the EDC refuses the result, and the complete
+ * decode must then correct them (weight <= 16) and return the exact data, or refuse
+ * (weight > 16) without returning any. Fails if the fallback of invariant 9 is gone.
+ */
+static void test_cluster_codec_quick_pass_misses_aligned_errors_edc_recovers(void **state)
+{
+    struct ctx *c = *state;
+    uint8_t e[SECTOR_LDC_N];
+    struct sector_decode_report rep, full;
+    for (int t = 0; t < 24; t++) {
+        fresh_cluster(c);
+        /* 1-3 codewords with an invisible pattern of weight 5..16 in the data symbols,
+         * plus 0-6 ordinary errors elsewhere (so the quick pass also decodes some) */
+        int victims = 1 + t % 3, total = 0, most = 0;
+        for (int v = 0; v < victims; v++) {
+            unsigned k = (unsigned)(t * 37 + v * 101) % NCW;
+            unsigned qdeg = (unsigned)util_rng_below(&c->rng, 12);
+            unsigned shift = 32 + (unsigned)util_rng_below(&c->rng, 200);
+            int w = aligned_pattern(c, shift, qdeg, e); /* <= qdeg + 5 <= 16 symbols */
+            add_pattern(c, k, e);
+            total += w;
+            most = w > most ? w : most;
+        }
+        int ordinary = t % 7;
+        for (int i = 0; i < ordinary; i++) {
+            unsigned k = (unsigned)(t * 37 + 50 + i * 13) % NCW, s = (unsigned)(i * 31);
+            c->rec[sector_ldc_offset(k, s)] ^= nonzero(&c->rng);
+        }
+        assert_int_equal(decode(c, &rep, NULL), 0);
+        assert_memory_equal(c->out, c->user, USER);
+        assert_true(c->sc->last_full_retry); /* the quick pass failed ... */
+        assert_int_equal(rep.symbols_corrected, (uint32_t)(total + ordinary));
+        assert_int_equal(rep.max_corrected, (uint32_t)most); /* most >= 5 > 1 */
+        assert_int_equal(rep.margin, 32 - 2 * most);
+        assert_int_equal(rep.failing_sector_mask, 0);
+        /* ... and what is returned is the complete decode's, report included */
+        uint8_t *out2 = malloc(USER);
+        assert_non_null(out2);
+        assert_int_equal(sector_cluster_decode_full(c->codec, &addr0, c->rec, out2, NULL, &full,
+                                                    c->sc),
+                         0);
+        assert_memory_equal(out2, c->user, USER);
+        assert_reports_equal(&rep, &full);
+        free(out2);
+    }
+    /* Beyond the capability: weight 17..40 invisible to S_0 .. S_3; never data. */
+    for (int t = 0; t < 24; t++) {
+        fresh_cluster(c);
+        unsigned k = (unsigned)util_rng_below(&c->rng, NCW);
+        int w = aligned_pattern(c, 32 + (unsigned)util_rng_below(&c->rng, 100),
+                                16 + (unsigned)util_rng_below(&c->rng, 20), e);
+        assert_true(w > 16);
+        add_pattern(c, k, e);
+        assert_int_equal(check_beyond(c, &rep), -EBADMSG);
+        assert_true(c->sc->last_full_retry);
+        assert_int_not_equal(rep.failing_sector_mask, 0);
+        /* the report is the complete decode's: the codeword was seen */
+        assert_true(rep.ldc_nonzero_syndrome >= 1);
+    }
+}
+
+/* Random correctable damage, from one codeword to all: the quick pass returns what the
+ * complete decode returns, report field by field, and for few flagged codewords it is
+ * the quick pass that did so (no retry, the rest presumed clean). */
+static void test_cluster_codec_quick_pass_report_matches_full(void **state)
+{
+    struct ctx *c = *state;
+    static const unsigned counts[] = {0, 1, 2, 7, 20, SECTOR_LDC_QUICK_MAX,
+                                      SECTOR_LDC_QUICK_MAX + 1, 150, NCW};
+    uint8_t *out2 = malloc(USER);
+    assert_non_null(out2);
+    for (int t = 0; t < 36; t++) {
+        unsigned m = counts[t % (int)(sizeof counts / sizeof counts[0])];
+        fresh_cluster(c);
+        uint8_t chosen[NCW] = {0};
+        for (unsigned n = 0; n < m;) {
+            unsigned k = (unsigned)util_rng_below(&c->rng, NCW);
+            if (chosen[k])
+                continue;
+            chosen[k] = 1;
+            n++;
+            /* with the burst's ~5 erasures per codeword, 2e + s stays <= 32 */
+            int errs = 1 + (int)util_rng_below(&c->rng, t % 4 == 3 ? 10 : 16);
+            uint8_t hit[SECTOR_LDC_N] = {0};
+            for (int i = 0; i < errs;) {
+                unsigned s = (unsigned)util_rng_below(&c->rng, SECTOR_LDC_N);
+                if (hit[s])
+                    continue;
+                hit[s] = 1;
+                c->rec[sector_ldc_offset(k, s)] ^= nonzero(&c->rng);
+                i++;
+            }
+        }
+        if (t % 4 == 3) /* a burst the BIS flags: erasures on top */
+            burst(c, (size_t)util_rng_below(&c->rng, REC - 1500), 1500);
+        struct sector_decode_report rep, full;
+        uint8_t ctl[SECTOR_CLUSTER_CONTROL_BYTES], ctl2[SECTOR_CLUSTER_CONTROL_BYTES];
+        int rc = decode(c, &rep, ctl);
+        unsigned presumed = c->sc->last_presumed;
+        bool retried = c->sc->last_full_retry;
+        int rc2 = sector_cluster_decode_full(c->codec, &addr0, c->rec, out2, ctl2, &full, c->sc);
+        assert_int_equal(rc, 0);
+        assert_int_equal(rc2, 0);
+        assert_memory_equal(c->out, c->user, USER);
+        assert_memory_equal(out2, c->user, USER);
+        assert_memory_equal(ctl, c->control, sizeof ctl);
+        assert_memory_equal(ctl2, c->control, sizeof ctl2);
+        assert_reports_equal(&rep, &full);
+        assert_false(retried);
+        if (rep.ldc_nonzero_syndrome <= SECTOR_LDC_QUICK_MAX)
+            assert_int_equal(presumed, NCW - rep.ldc_nonzero_syndrome);
+        else
+            assert_int_equal(presumed, 0);
+        uint32_t sum = 0;
+        for (unsigned b = 0; b < SECTOR_HIST_BUCKETS; b++)
+            sum += rep.hist[b];
+        assert_int_equal(sum, NCW);
+    }
+    free(out2);
+}
+
 /* ---- addresses, control data, arguments ---- */
 
 static void test_cluster_codec_wrong_address_fails_edc(void **state)
@@ -762,6 +1006,9 @@ int main(void)
         cmocka_unit_test(test_cluster_codec_beyond_limit_random_errors),
         cmocka_unit_test(test_cluster_codec_edc_catches_miscorrection),
         cmocka_unit_test(test_cluster_codec_beyond_limit_with_erasures),
+        cmocka_unit_test(test_cluster_codec_partial_and_single_syndromes_agree),
+        cmocka_unit_test(test_cluster_codec_quick_pass_misses_aligned_errors_edc_recovers),
+        cmocka_unit_test(test_cluster_codec_quick_pass_report_matches_full),
         cmocka_unit_test(test_cluster_codec_wrong_address_fails_edc),
         cmocka_unit_test(test_cluster_codec_bis_failure_withholds_control),
         cmocka_unit_test(test_cluster_codec_rejects_bad_arguments),
