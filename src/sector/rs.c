@@ -2,9 +2,10 @@
  * rs.c — Reed–Solomon codes over GF(2^8) for the LDC RS(248,216,33) and the BIS
  * RS(62,30,33) (physics.md §3.2; DESIGN.md "src/sector").
  *
- * Owns the generator polynomial, the encode and syndrome matrices and their ISA-L
- * tables, and the errors-and-erasures decoder of one codeword, which starts from
- * syndromes already computed in bulk: Berlekamp–Massey initialised with the erasure
+ * Owns the generator polynomial, the encode and syndrome matrices with their ISA-L
+ * tables and GFNI affine forms (gf.c's GFNI product when the CPU has it, ISA-L otherwise:
+ * the same bytes), and the errors-and-erasures decoder of one codeword, which starts
+ * from syndromes already computed in bulk: Berlekamp–Massey initialised with the erasure
  * locator, Chien search as one ISA-L dot product, Forney. It does not know the cluster
  * layout (cluster_codec.c). Generator: g(x) = prod_{i=0}^{31} (x - alpha^i), fcr = 0,
  * alpha = 2, the same code as libfec's init_rs_char(8, 0x11d, 0, 1, 32, pad), which the
@@ -76,10 +77,12 @@ int sector_rs_init(struct sector_rs *rs, const struct sector_gf *gf, int n, int 
     rs->syn_matrix = malloc((size_t)nr * (size_t)n);
     rs->enc_tables = alloc64((size_t)32 * nr * k);
     rs->syn_tables = alloc64((size_t)32 * nr * n);
+    rs->enc_affine = alloc64(sizeof(uint64_t) * (size_t)nr * (size_t)k);
+    rs->syn_affine = alloc64(sizeof(uint64_t) * (size_t)nr * (size_t)n);
     rs->chien = alloc64((size_t)(nr + 1) * (size_t)rs->chien_len);
     rs->syn_cols = alloc64((size_t)n * SECTOR_RS_SYND_COL);
     if (!rs->enc_matrix || !rs->syn_matrix || !rs->enc_tables || !rs->syn_tables ||
-        !rs->chien || !rs->syn_cols) {
+        !rs->enc_affine || !rs->syn_affine || !rs->chien || !rs->syn_cols) {
         sector_rs_fini(rs);
         return -ENOMEM;
     }
@@ -90,6 +93,13 @@ int sector_rs_init(struct sector_rs *rs, const struct sector_gf *gf, int n, int 
                 sector_gf_alpha_pow(gf, (unsigned)((fcr + i) * (n - 1 - j)));
     ec_init_tables(k, nr, rs->enc_matrix, rs->enc_tables);
     ec_init_tables(n, nr, rs->syn_matrix, rs->syn_tables);
+    for (int r = 0; r < nr; r++) {
+        for (int j = 0; j < k; j++)
+            rs->enc_affine[j * nr + r] = gf->affine[rs->enc_matrix[r * k + j]];
+        for (int j = 0; j < n; j++)
+            rs->syn_affine[j * nr + r] = gf->affine[rs->syn_matrix[r * n + j]];
+    }
+    rs->kernel = sector_gf_gfni_available() ? SECTOR_RS_KERNEL_GFNI : SECTOR_RS_KERNEL_ISAL;
     /* Column j of the syndrome matrix as a source of sector_rs_syndromes_strided; the
      * rows beyond nroots stay zero and so do their (unused) outputs. */
     memset(rs->syn_cols, 0, (size_t)n * SECTOR_RS_SYND_COL);
@@ -118,17 +128,34 @@ void sector_rs_fini(struct sector_rs *rs)
     free(rs->syn_matrix);
     free(rs->enc_tables);
     free(rs->syn_tables);
+    free(rs->enc_affine);
+    free(rs->syn_affine);
     free(rs->chien);
     free(rs->syn_cols);
     rs->enc_matrix = rs->syn_matrix = rs->enc_tables = rs->syn_tables = rs->chien = NULL;
+    rs->enc_affine = rs->syn_affine = NULL;
     rs->syn_cols = NULL;
+}
+
+int sector_rs_set_kernel(struct sector_rs *rs, enum sector_rs_kernel kernel)
+{
+    if (kernel == SECTOR_RS_KERNEL_ISAL ||
+        (kernel == SECTOR_RS_KERNEL_GFNI && sector_gf_gfni_available())) {
+        rs->kernel = kernel;
+        return 0;
+    }
+    return -EINVAL;
 }
 
 /* ISA-L takes non-const pointers but only reads the tables and the sources. */
 void sector_rs_encode_rows(const struct sector_rs *rs, int len, uint8_t *const *rows)
 {
-    ec_encode_data(len, rs->k, rs->nroots, rs->enc_tables, (unsigned char **)rows,
-                   (unsigned char **)rows + rs->k);
+    if (rs->kernel == SECTOR_RS_KERNEL_GFNI)
+        sector_gf_gfni_product(len, rs->k, rs->nroots, rs->enc_affine, (size_t)rs->nroots, rows,
+                               rows + rs->k);
+    else
+        ec_encode_data(len, rs->k, rs->nroots, rs->enc_tables, (unsigned char **)rows,
+                       (unsigned char **)rows + rs->k);
 }
 
 void sector_rs_syndromes_rows(const struct sector_rs *rs, int len, uint8_t *const *rows,
@@ -138,12 +165,17 @@ void sector_rs_syndromes_rows(const struct sector_rs *rs, int len, uint8_t *cons
 }
 
 /* ec_init_tables lays its tables out row after row (32 bytes per coefficient, n per
- * row), so the tables of syndromes first .. first+count-1 are a contiguous slice. */
+ * row), so the tables of syndromes first .. first+count-1 are a contiguous slice; the
+ * affine matrices are transposed, so there the range is an offset into each column. */
 void sector_rs_syndromes_rows_range(const struct sector_rs *rs, int first, int count, int len,
                                     uint8_t *const *rows, uint8_t *const *synd)
 {
-    ec_encode_data(len, rs->n, count, rs->syn_tables + (size_t)32 * (size_t)rs->n * first,
-                   (unsigned char **)rows, (unsigned char **)synd);
+    if (rs->kernel == SECTOR_RS_KERNEL_GFNI)
+        sector_gf_gfni_product(len, rs->n, count, rs->syn_affine + first, (size_t)rs->nroots,
+                               rows, synd);
+    else
+        ec_encode_data(len, rs->n, count, rs->syn_tables + (size_t)32 * (size_t)rs->n * first,
+                       (unsigned char **)rows, (unsigned char **)synd);
 }
 
 /* The transposed product: the codeword's symbols are the coefficients (their multiply

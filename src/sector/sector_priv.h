@@ -11,6 +11,7 @@
 #ifndef PHASEFS_SECTOR_PRIV_H
 #define PHASEFS_SECTOR_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,10 +35,28 @@ struct sector_gf {
     /* ISA-L's 32-byte multiply table of every constant (gf_vect_mul_init format), so
      * building the tables of a dot product per codeword is a copy, not a computation. */
     uint8_t isal_mul[256][32];
+    /* Multiplication by c as the 8x8 bit matrix operand of vgf2p8affineqb: byte 7 - i
+     * holds, in bit j, bit i of c * x^j (output bit i is the parity of that byte AND
+     * the input). The instruction's own multiply (vgf2p8mulb) reduces by 0x11b, not
+     * our 0x11d, so the affine form is how GFNI multiplies in this field. */
+    uint64_t affine[256];
 };
 
 /* Fill the tables. Cannot fail. */
 void sector_gf_init(struct sector_gf *gf);
+
+/* Whether this CPU (and OS) runs sector_gf_gfni_product: AVX-512F/BW and GFNI. */
+bool sector_gf_gfni_available(void);
+
+/*
+ * dst[r][0..len-1] = XOR over j < nsrc of mats[j * mat_stride + r] (affine form, as in
+ * struct sector_gf) applied to src[j][0..len-1], for r < ndst: the GF(2^8) matrix product
+ * of ec_encode_data, bit for bit, with affine matrices for coefficients. Any len >= 1;
+ * reads and writes exactly len bytes per row. Destinations must not overlap sources.
+ * Only callable when sector_gf_gfni_available(); reentrant.
+ */
+void sector_gf_gfni_product(int len, int nsrc, int ndst, const uint64_t *mats,
+                            size_t mat_stride, uint8_t *const *src, uint8_t *const *dst);
 
 static inline uint8_t sector_gf_mul(const struct sector_gf *gf, uint8_t a, uint8_t b)
 {
@@ -69,14 +88,27 @@ static inline uint8_t sector_gf_alpha_pow(const struct sector_gf *gf, unsigned e
 #define SECTOR_RS_CHIEN_MIN 64 /* ISA-L's AVX-512 dot product needs >= 64 bytes */
 #define SECTOR_RS_SYND_COL 64  /* bytes per syndrome-matrix column (same minimum) */
 
+/* Who computes the bulk products (encode, syndromes): ISA-L everywhere, or our GFNI
+ * kernel (gf.c), chosen by sector_rs_init when the CPU has it. */
+enum sector_rs_kernel {
+    SECTOR_RS_KERNEL_ISAL,
+    SECTOR_RS_KERNEL_GFNI,
+};
+
 struct sector_rs {
     const struct sector_gf *gf;
     int n, k, nroots, fcr;
+    enum sector_rs_kernel kernel;
     uint8_t genpoly[SECTOR_RS_MAX_ROOTS + 1]; /* g[i] = coefficient of x^i, g[nroots] = 1 */
     uint8_t *enc_matrix;  /* nroots x k: parity row r = sum_j enc[r][j] * data[j] */
     uint8_t *syn_matrix;  /* nroots x n: S_i = sum_j syn[i][j] * c[j] */
     uint8_t *enc_tables;  /* ec_init_tables(k, nroots, enc_matrix) */
     uint8_t *syn_tables;  /* ec_init_tables(n, nroots, syn_matrix) */
+    /* The same matrices in affine form for the GFNI kernel, transposed: entry [j][r]
+     * (index j * nroots + r), so one source row's coefficients are contiguous and the
+     * rows first .. first+count-1 of a syndrome range are a plain offset. */
+    uint64_t *enc_affine; /* k x nroots */
+    uint64_t *syn_affine; /* n x nroots */
     /* Chien search as one ISA-L dot product: chien[i][j] = (alpha^-(n-1-j))^i, so
      * sum_i lambda_i chien[i][j] = lambda(X_j^-1); rows padded to chien_len bytes. */
     int chien_len;
@@ -107,19 +139,25 @@ int sector_rs_init(struct sector_rs *rs, const struct sector_gf *gf, int n, int 
 /* Free what init allocated; accepts NULL and a zeroed struct. */
 void sector_rs_fini(struct sector_rs *rs);
 
+/* Choose the kernel of the bulk products; init picks GFNI when available. For tests and
+ * the benchmark, to run both on one machine: call it before rs is shared. Both give the
+ * same bytes. Returns 0, or -EINVAL for an unknown kernel or GFNI on a CPU without it. */
+int sector_rs_set_kernel(struct sector_rs *rs, enum sector_rs_kernel kernel)
+    SECTOR_MUST_CHECK;
+
 /*
  * Systematic encode of len codewords at once laid out symbol-major: rows[j] points to
  * len bytes holding symbol j of every codeword. Reads rows[0..k-1], writes parity into
- * rows[k..n-1]. One ISA-L ec_encode_data call. len >= 64 is the fast path.
+ * rows[k..n-1]. One matrix product (rs->kernel); with ISA-L len >= 64 is the fast path.
  */
 void sector_rs_encode_rows(const struct sector_rs *rs, int len, uint8_t *const *rows);
 
 /* All nroots syndromes of len symbol-major codewords: synd[i][c] = S_i of codeword c.
- * One ISA-L call; every S_i of a valid codeword is 0. */
+ * One matrix product; every S_i of a valid codeword is 0. */
 void sector_rs_syndromes_rows(const struct sector_rs *rs, int len, uint8_t *const *rows,
                               uint8_t *const *synd);
 
-/* Syndromes S_first .. S_first+count-1 only, into synd[0..count-1]: one ISA-L call that
+/* Syndromes S_first .. S_first+count-1 only, into synd[0..count-1]: one product that
  * costs about count / nroots of the full one (0 <= first, first + count <= nroots). */
 void sector_rs_syndromes_rows_range(const struct sector_rs *rs, int first, int count, int len,
                                     uint8_t *const *rows, uint8_t *const *synd);

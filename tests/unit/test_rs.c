@@ -1,10 +1,11 @@
 /*
  * test_rs.c — unit tests of src/sector's GF(2^8) tables and Reed–Solomon codes (gf.c,
  * rs.c). Independent references: a bitwise GF multiply, the generator's defining roots,
- * and libfec (init_rs_char(8, 0x11d, fcr 0, prim 1, 32, pad)) as a second encoder and
- * decoder. Beyond the capability the decoder must fail or land on another codeword
- * within its decoding radius; those miscorrections are counted here and caught by the
- * EDC in test_cluster_codec.
+ * libfec (init_rs_char(8, 0x11d, fcr 0, prim 1, 32, pad)) as a second encoder and
+ * decoder, and ISA-L's ec_encode_data for the GFNI matrix product (those tests skip on a
+ * CPU without AVX-512BW + GFNI; the rest run on both kernels). Beyond the capability
+ * the decoder must fail or land on another codeword within its decoding radius; those
+ * miscorrections are counted here and caught by the EDC in test_cluster_codec.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,8 @@
 #include <string.h>
 
 #include <fec.h>
+#include <immintrin.h>
+#include <isa-l/erasure_code.h>
 
 #include "sector_priv.h"
 
@@ -223,6 +226,281 @@ static void test_rs_matrix_encode_matches_libfec(void **state)
     check_matrix_encode(fx, &fx->bis, fx->fec_bis, 64);  /* BIS rows as padded */
 }
 
+/* Both kernels of the bulk products must give libfec's parity and zero syndromes. */
+static void test_rs_matrix_encode_matches_libfec_isal(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(sector_rs_set_kernel(&fx->ldc, SECTOR_RS_KERNEL_ISAL), 0);
+    assert_int_equal(sector_rs_set_kernel(&fx->bis, SECTOR_RS_KERNEL_ISAL), 0);
+    check_matrix_encode(fx, &fx->ldc, fx->fec_ldc, 304);
+    check_matrix_encode(fx, &fx->ldc, fx->fec_ldc, 40);
+    check_matrix_encode(fx, &fx->bis, fx->fec_bis, 64);
+    enum sector_rs_kernel best =
+        sector_gf_gfni_available() ? SECTOR_RS_KERNEL_GFNI : SECTOR_RS_KERNEL_ISAL;
+    assert_int_equal(sector_rs_set_kernel(&fx->ldc, best), 0);
+    assert_int_equal(sector_rs_set_kernel(&fx->bis, best), 0);
+    assert_int_equal(sector_rs_set_kernel(&fx->ldc, (enum sector_rs_kernel)7), -EINVAL);
+}
+
+/* ---- the GFNI kernel against the table multiply and ISA-L ---- */
+
+/* The instruction as the Intel SDM defines it, per byte: output bit i is the parity of
+ * matrix byte (7 - i) AND the input byte. */
+static uint8_t affine_model(uint64_t m, uint8_t x)
+{
+    uint8_t y = 0;
+    for (unsigned i = 0; i < 8; i++)
+        y |= (uint8_t)((__builtin_popcount((unsigned)(m >> (8 * (7 - i)) & 0xffu) & x) & 1)
+                       << i);
+    return y;
+}
+
+__attribute__((target("avx512f,avx512bw,gfni"))) static void affine_hw(uint64_t m,
+                                                                        uint8_t *out)
+{
+    _Alignas(64) uint8_t x[256];
+    for (unsigned i = 0; i < 256; i++)
+        x[i] = (uint8_t)i;
+    for (unsigned b = 0; b < 256; b += 64) {
+        __m512i v = _mm512_load_si512(x + b);
+        __m512i y = _mm512_gf2p8affine_epi64_epi8(v, _mm512_set1_epi64((long long)m), 0);
+        _mm512_storeu_si512(out + b, y);
+    }
+}
+
+static void test_rs_gfni_affine_matches_table_multiply(void **state)
+{
+    struct fixture *fx = *state;
+    for (unsigned c = 0; c < 256; c++)
+        for (unsigned x = 0; x < 256; x++)
+            assert_int_equal(affine_model(fx->gf.affine[c], (uint8_t)x),
+                             sector_gf_mul(&fx->gf, (uint8_t)c, (uint8_t)x));
+    if (!sector_gf_gfni_available())
+        skip();
+    /* and the hardware agrees with the model: all 65,536 products once more */
+    for (unsigned c = 0; c < 256; c++) {
+        uint8_t y[256];
+        affine_hw(fx->gf.affine[c], y);
+        for (unsigned x = 0; x < 256; x++)
+            assert_int_equal(y[x], slow_mul((uint8_t)c, (uint8_t)x));
+    }
+}
+
+#define GUARD 64 /* bytes after each row that neither product may touch */
+
+/* ndst x nsrc coefficients coef (row-major) on len bytes: the GFNI product with affine
+ * matrices at stride mat_stride, offset first, against ec_encode_data, bit for bit and
+ * without writing past len. */
+static void check_product(struct fixture *fx, struct util_rng *rng, int nsrc, int ndst,
+                          int len, const uint8_t *coef)
+{
+    size_t row = (size_t)len + GUARD;
+    uint8_t *src = malloc(row * (size_t)nsrc), *ours = malloc(row * (size_t)ndst);
+    uint8_t *theirs = malloc(row * (size_t)ndst);
+    uint8_t *tbls = malloc((size_t)32 * (size_t)nsrc * (size_t)ndst);
+    const size_t stride = (size_t)ndst + 3; /* not the group size: offsets must hold */
+    uint64_t *mats = malloc(sizeof *mats * stride * (size_t)nsrc);
+    uint8_t *srows[256], *orows[SECTOR_RS_MAX_ROOTS], *trows[SECTOR_RS_MAX_ROOTS];
+    assert_true(src && ours && theirs && tbls && mats);
+    for (size_t i = 0; i < row * (size_t)nsrc; i++)
+        src[i] = (uint8_t)util_rng_u64(rng);
+    memset(ours, 0xa5, row * (size_t)ndst);
+    memset(theirs, 0xa5, row * (size_t)ndst);
+    for (int j = 0; j < nsrc; j++) {
+        srows[j] = src + (size_t)j * row;
+        for (size_t r = 0; r < stride; r++)
+            mats[(size_t)j * stride + r] = r >= 1 && r <= (size_t)ndst
+                                               ? fx->gf.affine[coef[(r - 1) * nsrc + j]]
+                                               : util_rng_u64(rng); /* never read */
+    }
+    for (int r = 0; r < ndst; r++) {
+        orows[r] = ours + (size_t)r * row;
+        trows[r] = theirs + (size_t)r * row;
+    }
+    sector_gf_gfni_product(len, nsrc, ndst, mats + 1, stride, srows, orows);
+    ec_init_tables(nsrc, ndst, (unsigned char *)coef, tbls);
+    ec_encode_data(len, nsrc, ndst, tbls, srows, trows);
+    assert_memory_equal(ours, theirs, row * (size_t)ndst);
+    for (int r = 0; r < ndst; r++)
+        for (int g = 0; g < GUARD; g++)
+            assert_int_equal(orows[r][len + g], 0xa5);
+    free(src);
+    free(ours);
+    free(theirs);
+    free(tbls);
+    free(mats);
+}
+
+static void random_product(struct fixture *fx, struct util_rng *rng, int nsrc, int ndst,
+                           int len)
+{
+    uint8_t coef[SECTOR_RS_MAX_ROOTS * 255];
+    for (int i = 0; i < nsrc * ndst; i++)
+        coef[i] = (uint8_t)util_rng_u64(rng);
+    check_product(fx, rng, nsrc, ndst, len, coef);
+}
+
+static void test_rs_gfni_product_matches_isal(void **state)
+{
+    struct fixture *fx = *state;
+    if (!sector_gf_gfni_available())
+        skip();
+    struct util_rng rng;
+    util_rng_stream(&rng, 3, 1, 0, 0, 0);
+    /* the real shapes with random coefficients: LDC encode, full syndromes, the quick
+     * pass's prefix and the rest, BIS encode and syndromes on 64-byte padded rows */
+    random_product(fx, &rng, 216, 32, 304);
+    random_product(fx, &rng, 248, 32, 304);
+    random_product(fx, &rng, 248, 4, 304);
+    random_product(fx, &rng, 248, 28, 304);
+    random_product(fx, &rng, 30, 32, 64);
+    random_product(fx, &rng, 62, 32, 64);
+    /* and the real matrices, all coefficients non-zero */
+    check_product(fx, &rng, 216, 32, 304, fx->ldc.enc_matrix);
+    check_product(fx, &rng, 248, 32, 304, fx->ldc.syn_matrix);
+    check_product(fx, &rng, 62, 32, 64, fx->bis.syn_matrix);
+    /* odd lengths through every group size (16, 8, 4, 2, 1) and odd source counts */
+    static const int lens[] = {1, 63, 64, 65, 304, 1000};
+    for (unsigned l = 0; l < sizeof lens / sizeof lens[0]; l++)
+        for (int ndst = 1; ndst <= 32; ndst++) {
+            int nsrc = 1 + (int)util_rng_below(&rng, 255);
+            random_product(fx, &rng, nsrc, ndst, lens[l]);
+        }
+    random_product(fx, &rng, 1, 32, 304);
+    random_product(fx, &rng, 2, 31, 65);
+    random_product(fx, &rng, 255, 32, 1000);
+}
+
+/* Syndrome ranges (the quick pass's S_0 .. S_3, then S_4 .. S_31) and encode: the same
+ * bytes from both kernels through the rs.c entry points. */
+static void test_rs_gfni_rows_match_isal_rows(void **state)
+{
+    struct fixture *fx = *state;
+    if (!sector_gf_gfni_available())
+        skip();
+    struct util_rng rng;
+    util_rng_stream(&rng, 3, 2, 0, 0, 0);
+    const struct {
+        struct sector_rs *rs;
+        int len;
+    } shapes[] = {{&fx->ldc, 304}, {&fx->bis, 64}, {&fx->ldc, 1}, {&fx->ldc, 65}};
+    for (unsigned t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        struct sector_rs *rs = shapes[t].rs;
+        const int len = shapes[t].len, n = rs->n;
+        uint8_t *buf[2], *synd[2], *rows[2][256], *srows[2][NR];
+        for (int v = 0; v < 2; v++) {
+            buf[v] = malloc((size_t)n * (size_t)len);
+            synd[v] = calloc((size_t)NR, (size_t)len);
+            assert_true(buf[v] && synd[v]);
+            for (int j = 0; j < n; j++)
+                rows[v][j] = buf[v] + (size_t)j * len;
+            for (int i = 0; i < NR; i++)
+                srows[v][i] = synd[v] + (size_t)i * len;
+        }
+        for (size_t i = 0; i < (size_t)n * (size_t)len; i++)
+            buf[0][i] = (uint8_t)util_rng_u64(&rng);
+        memcpy(buf[1], buf[0], (size_t)n * (size_t)len);
+        for (int v = 0; v < 2; v++) {
+            assert_int_equal(sector_rs_set_kernel(rs, v ? SECTOR_RS_KERNEL_ISAL
+                                                        : SECTOR_RS_KERNEL_GFNI), 0);
+            sector_rs_encode_rows(rs, len, rows[v]);
+            buf[v][(size_t)(n / 2) * len] ^= 0x5a; /* some syndromes non-zero */
+            sector_rs_syndromes_rows_range(rs, 0, 4, len, rows[v], srows[v]);
+            sector_rs_syndromes_rows_range(rs, 4, NR - 4, len, rows[v], srows[v] + 4);
+        }
+        assert_memory_equal(buf[0], buf[1], (size_t)n * (size_t)len);
+        assert_memory_equal(synd[0], synd[1], (size_t)NR * (size_t)len);
+        assert_int_not_equal(synd[0][0], 0);
+        assert_int_equal(sector_rs_set_kernel(rs, SECTOR_RS_KERNEL_GFNI), 0);
+        for (int v = 0; v < 2; v++) {
+            free(buf[v]);
+            free(synd[v]);
+        }
+    }
+}
+
+/* The whole cluster codec on each kernel: identical recorded bytes, and identical
+ * results and reports of both decoders for clean, damaged, erased and failing input. */
+static void test_rs_cluster_codec_same_on_both_kernels(void **state)
+{
+    (void)state;
+    struct sector_codec *codec[2];
+    struct sector_scratch *sc;
+    assert_int_equal(sector_codec_create(&codec[0]), 0);
+    assert_int_equal(sector_codec_create(&codec[1]), 0);
+    assert_int_equal(sector_scratch_create(&sc), 0);
+    assert_int_equal(sector_rs_set_kernel(&codec[1]->ldc, SECTOR_RS_KERNEL_ISAL), 0);
+    assert_int_equal(sector_rs_set_kernel(&codec[1]->bis, SECTOR_RS_KERNEL_ISAL), 0);
+    if (!sector_gf_gfni_available())
+        print_message("# no GFNI here: both codecs run ISA-L\n");
+    uint8_t *user = malloc(SECTOR_CLUSTER_USER_BYTES), *ctl = malloc(SECTOR_CLUSTER_CONTROL_BYTES);
+    uint8_t *rec[2], *out[2], *dmg = malloc(MEDIUM_CLUSTER_BYTES);
+    assert_true(user && ctl && dmg);
+    for (int v = 0; v < 2; v++) {
+        rec[v] = malloc(MEDIUM_CLUSTER_BYTES);
+        out[v] = malloc(SECTOR_CLUSTER_USER_BYTES);
+        assert_true(rec[v] && out[v]);
+    }
+    struct util_rng rng;
+    util_rng_stream(&rng, 3, 3, 0, 0, 0);
+    for (int t = 0; t < 8; t++) {
+        struct sector_address a = {.layer = (unsigned)t & 1, .physical_cluster = 1000u + t,
+                                   .logical_cluster = 77u * t};
+        for (size_t i = 0; i < SECTOR_CLUSTER_USER_BYTES; i++)
+            user[i] = (uint8_t)util_rng_u64(&rng);
+        for (size_t i = 0; i < SECTOR_CLUSTER_CONTROL_BYTES; i++)
+            ctl[i] = (uint8_t)util_rng_u64(&rng);
+        for (int v = 0; v < 2; v++)
+            assert_int_equal(sector_cluster_encode(codec[v], &a, user, ctl, rec[v], sc), 0);
+        assert_memory_equal(rec[0], rec[1], MEDIUM_CLUSTER_BYTES);
+
+        memcpy(dmg, rec[0], MEDIUM_CLUSTER_BYTES);
+        int expect_ok = 1;
+        switch (t % 4) {
+        case 0: /* clean */
+            break;
+        case 1: /* 16 errors in every LDC codeword: the batched syndromes after S_0..S_3 */
+            for (unsigned c = 0; c < SECTOR_LDC_CODEWORDS; c++) {
+                uint8_t pos[256];
+                pick_positions(&rng, SECTOR_LDC_N, 16, pos);
+                for (int e = 0; e < 16; e++)
+                    dmg[sector_ldc_offset(c, pos[e])] ^= (uint8_t)(1 + util_rng_below(&rng, 255));
+            }
+            break;
+        case 2: /* a burst: the pickets turn it into erasures */
+            memset(dmg + 20000, 0, 6000);
+            break;
+        default: /* one codeword beyond the limit */
+            for (unsigned s = 0; s < 40; s++)
+                dmg[sector_ldc_offset(5, s)] ^= (uint8_t)(1 + util_rng_below(&rng, 255));
+            expect_ok = 0;
+            break;
+        }
+        for (int full = 0; full < 2; full++) {
+            struct sector_decode_report rep[2];
+            int rc[2];
+            for (int v = 0; v < 2; v++)
+                rc[v] = (full ? sector_cluster_decode_full : sector_cluster_decode)(
+                    codec[v], &a, dmg, out[v], NULL, &rep[v], sc);
+            assert_int_equal(rc[0], rc[1]);
+            assert_int_equal(rc[0], expect_ok ? 0 : -EBADMSG);
+            assert_memory_equal(out[0], out[1], SECTOR_CLUSTER_USER_BYTES);
+            assert_memory_equal(&rep[0], &rep[1], sizeof rep[0]);
+            if (expect_ok)
+                assert_memory_equal(out[0], user, SECTOR_CLUSTER_USER_BYTES);
+        }
+    }
+    for (int v = 0; v < 2; v++) {
+        free(rec[v]);
+        free(out[v]);
+        sector_codec_destroy(codec[v]);
+    }
+    free(user);
+    free(ctl);
+    free(dmg);
+    sector_scratch_destroy(sc);
+}
+
 /* ---- correction at the limit, against libfec ---- */
 
 /* Damage cw with e errors (outside the erasures) and s erasures, decode with ours and
@@ -404,6 +682,11 @@ int main(void)
         cmocka_unit_test(test_rs_generator_has_32_roots),
         cmocka_unit_test(test_rs_init_rejects_bad_parameters),
         cmocka_unit_test(test_rs_matrix_encode_matches_libfec),
+        cmocka_unit_test(test_rs_matrix_encode_matches_libfec_isal),
+        cmocka_unit_test(test_rs_gfni_affine_matches_table_multiply),
+        cmocka_unit_test(test_rs_gfni_product_matches_isal),
+        cmocka_unit_test(test_rs_gfni_rows_match_isal_rows),
+        cmocka_unit_test(test_rs_cluster_codec_same_on_both_kernels),
         cmocka_unit_test(test_rs_corrects_16_errors),
         cmocka_unit_test(test_rs_corrects_32_erasures),
         cmocka_unit_test(test_rs_corrects_every_mixed_split_at_limit),
