@@ -7,6 +7,8 @@
 #ifndef PHASEFS_PHASECTL_H
 #define PHASEFS_PHASECTL_H
 
+#include <stdio.h>
+
 enum phasectl_exit {
     PHASECTL_EXIT_OK = 0,       /* done; for `profile check`: every claim holds */
     PHASECTL_EXIT_FAILED = 1,   /* `profile check`: at least one claim fails */
@@ -27,6 +29,11 @@ int phasectl_stats(int argc, char **argv);
 /* Print a profile-load failure as one line; returns PHASECTL_EXIT_USAGE. */
 struct medium_parse_error;
 int phasectl_profile_error(const char *spec, int rc, const struct medium_parse_error *err);
+
+/* Parse `IMAGE [--json]` for a subcommand (argv[0] is its name). Returns -1 to go on
+ * with *path and *json set, or the exit code to return (help printed, usage error). */
+int phasectl_image_args(int argc, char **argv, void (*usage)(FILE *), const char **path,
+                        int *json);
 
 /* Open an image, printing one line on failure. Returns 0 or PHASECTL_EXIT_MEDIUM. */
 struct medium;

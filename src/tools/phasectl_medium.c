@@ -195,27 +195,39 @@ static const char *layer_verdict(const struct medium_layer_status *s, double ser
     return "within limits";
 }
 
-int phasectl_info(int argc, char **argv)
+int phasectl_image_args(int argc, char **argv, void (*usage)(FILE *), const char **path,
+                        int *json)
 {
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
-    int json = 0, c;
+    int c;
+    *json = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'j': json = 1; break;
-        case 'h': info_usage(stdout); return PHASECTL_EXIT_OK;
-        default: info_usage(stderr); return PHASECTL_EXIT_USAGE;
+        case 'j': *json = 1; break;
+        case 'h': usage(stdout); return PHASECTL_EXIT_OK;
+        default: usage(stderr); return PHASECTL_EXIT_USAGE;
         }
     }
     if (optind + 1 != argc) {
-        info_usage(stderr);
+        usage(stderr);
         return PHASECTL_EXIT_USAGE;
     }
-    const char *path = argv[optind];
+    *path = argv[optind];
+    return -1;
+}
+
+int phasectl_info(int argc, char **argv)
+{
+    const char *path;
+    int json;
+    int rc = phasectl_image_args(argc, argv, info_usage, &path, &json);
+    if (rc >= 0)
+        return rc;
     struct medium *m;
-    int rc = phasectl_open(path, 1, &m);
+    rc = phasectl_open(path, 1, &m);
     if (rc)
         return rc;
     const struct medium_profile *p = medium_profile_get(m);

@@ -21,22 +21,7 @@ static const char *const layer_labels[MEDIUM_LAYER_COUNT] = {"L0 (far)", "L1 (ne
 
 int phasectl_profile_error(const char *spec, int rc, const struct medium_parse_error *err)
 {
-    if (rc == -ENOENT) {
-        tool_error(spec, "no such preset or profile file; presets: bd-re-dl, pcm-2l "
-                         "(phasefs-profile(5) describes the file format)");
-    } else if (rc == -EINVAL && err->message[0]) {
-        char where[320];
-        if (err->line)
-            snprintf(where, sizeof where, "%s:%u", err->file[0] ? err->file : spec, err->line);
-        else
-            snprintf(where, sizeof where, "%s", err->file[0] ? err->file : spec);
-        if (err->key[0])
-            tool_error(where, "%s: %s; see phasefs-profile(5)", err->key, err->message);
-        else
-            tool_error(where, "%s; see phasefs-profile(5)", err->message);
-    } else {
-        tool_error(spec, "cannot load the profile: %s", tool_strerror(rc));
-    }
+    tool_profile_error(spec, rc, err);
     return PHASECTL_EXIT_USAGE;
 }
 

@@ -136,25 +136,13 @@ static void render_text(const char *path, const struct sector_stats *st)
 
 int phasectl_stats(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-    };
-    int json = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'j': json = 1; break;
-        case 'h': stats_usage(stdout); return PHASECTL_EXIT_OK;
-        default: stats_usage(stderr); return PHASECTL_EXIT_USAGE;
-        }
-    }
-    if (optind + 1 != argc) {
-        stats_usage(stderr);
-        return PHASECTL_EXIT_USAGE;
-    }
-    const char *path = argv[optind];
+    const char *path;
+    int json;
+    int rc = phasectl_image_args(argc, argv, stats_usage, &path, &json);
+    if (rc >= 0)
+        return rc;
     struct medium *m;
-    int rc = phasectl_open(path, 1, &m);
+    rc = phasectl_open(path, 1, &m);
     if (rc)
         return rc;
     struct sector_options opt;

@@ -4,6 +4,8 @@
  */
 #include "tool.h"
 
+#include "medium.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -56,6 +58,27 @@ const char *tool_strerror(int neg_errno)
         return "not supported in this mode yet";
     default:
         return strerror(-neg_errno);
+    }
+}
+
+void tool_profile_error(const char *spec, int rc, const struct medium_parse_error *err)
+{
+    if (rc == -ENOENT) {
+        tool_error(spec, "no such preset or profile file; presets: bd-re-dl, pcm-2l "
+                         "(phasefs-profile(5) describes the file format)");
+    } else if (rc == -EINVAL && err->message[0]) {
+        char where[320];
+        const char *file = err->file[0] ? err->file : spec;
+        if (err->line)
+            snprintf(where, sizeof where, "%s:%u", file, err->line);
+        else
+            snprintf(where, sizeof where, "%s", file);
+        if (err->key[0])
+            tool_error(where, "%s: %s; see phasefs-profile(5)", err->key, err->message);
+        else
+            tool_error(where, "%s; see phasefs-profile(5)", err->message);
+    } else {
+        tool_error(spec, "cannot load the profile: %s", tool_strerror(rc));
     }
 }
 

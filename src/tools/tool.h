@@ -23,6 +23,11 @@ void tool_error(const char *object, const char *fmt, ...)
 /* Describe a negative errno from libmedium in user words (never NULL). */
 const char *tool_strerror(int neg_errno);
 
+/* Print why a profile did not load (medium_profile_load's rc and err) as one line:
+ * the file, line and key when known, and where the format is described. */
+struct medium_parse_error;
+void tool_profile_error(const char *spec, int rc, const struct medium_parse_error *err);
+
 /*
  * Parse a size such as "64M", "25G", "1048576", "512K" (binary multiples: K, M, G,
  * T; optional trailing "iB" or "B"). Returns 0 and *out, or -EINVAL.
