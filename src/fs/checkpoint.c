@@ -26,9 +26,13 @@
 
 /* ---- encoding ---------------------------------------------------------------------- */
 
+/* Every inode goes into a checkpoint, orphans (unlinked while still open) included: the
+ * log after the checkpoint may still carry their EXTENT, XATTR and FREE records, and replay
+ * must find the inode they name. Mount frees orphans left without a name
+ * (fs_meta_finish), so saving them costs nothing after a crash. */
 static bool live(const struct fs_inode *ip)
 {
-    return ip && ip->nlink > 0;
+    return ip != NULL;
 }
 
 int fs_serialize(struct pfs *fs, struct fs_buf *b)
@@ -180,22 +184,35 @@ int fs_checkpoint(struct pfs *fs)
     a.total_lcns = fs->total_lcns;
     memcpy(a.label, fs->label, PFS_LABEL_MAX);
     rc = -EIO;
+    unsigned written_slot = 0;
     for (unsigned k = 0; k < FS_ANCHORS && rc < 0; k++) {
         unsigned slot = (unsigned)((gen + k) % FS_ANCHORS);
-        if (fs->anchor_gen && slot == fs->anchor_gen % FS_ANCHORS)
+        if (fs->anchor_gen && slot == fs->anchor_slot)
             continue; /* never over the anchor in force */
         rc = write_anchor(fs, &a, slot);
+        if (rc == 0)
+            written_slot = slot;
         if (rc < 0)
             fs_report(fs, rc, "", fs_anchor_lcn(fs, slot), "anchor slot could not be written");
     }
-    if (rc < 0 || (rc = sector_sync(fs->dev)) < 0)
+    if (rc < 0)
         goto out;
+    if ((rc = sector_sync(fs->dev)) < 0) {
+        /* The new anchor may be on the medium already and names this attempt's clusters:
+         * they must never be reused. Keep them, leave the old ones allocated too, and stop
+         * changing the filesystem (the next mount picks whichever anchor is intact). */
+        fs->fatal = rc;
+        swapped = false;
+        free(old);
+        goto out;
+    }
     /* (2): the new checkpoint is in force */
     for (size_t i = 0; i < nold; i++)
         fs_alloc_put(fs, old[i]);
     free(old);
     swapped = false;
     fs->gen = fs->anchor_gen = gen;
+    fs->anchor_slot = written_slot;
     fs->log_a = a.log_a;
     fs->log_b = a.log_b;
     fs->log_clusters = 0;
@@ -336,6 +353,7 @@ out:
 int fs_load(struct pfs *fs, bool *replayed)
 {
     struct fs_anchor cand[FS_ANCHORS];
+    unsigned cand_slot[FS_ANCHORS];
     unsigned ncand = 0, ours = 0;
     int proto = 0;
 
@@ -359,6 +377,7 @@ int fs_load(struct pfs *fs, bool *replayed)
                 ours++;
             continue;
         }
+        cand_slot[ncand] = s;
         cand[ncand++] = a;
     }
     if (ncand == 0)
@@ -369,6 +388,9 @@ int fs_load(struct pfs *fs, bool *replayed)
             struct fs_anchor t = cand[j];
             cand[j] = cand[j - 1];
             cand[j - 1] = t;
+            unsigned ts = cand_slot[j];
+            cand_slot[j] = cand_slot[j - 1];
+            cand_slot[j - 1] = ts;
         }
     int first = 0;
     for (unsigned i = 0; i < ncand; i++) {
@@ -395,6 +417,7 @@ int fs_load(struct pfs *fs, bool *replayed)
         int rc = load_from(fs, a, replayed);
         if (rc == 0) {
             fs->anchor_gen = a->generation;
+            fs->anchor_slot = cand_slot[i];
             if (i > 0) {
                 /* Read-only rescue of the older tree (a read-write mount was refused
                  * above): its data clusters may since have been reused, so fixity

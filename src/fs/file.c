@@ -440,8 +440,10 @@ static int open_locked(struct pfs *fs, const struct pfs_ctx *ctx, struct fs_inod
         if (fs->fatal)
             return fs->fatal;
     }
-    if ((flags & O_TRUNC) && S_ISREG(ip->mode) && ip->size) {
-        if ((rc = fs_file_truncate(fs, ip, 0)) < 0)
+    if ((flags & O_TRUNC) && S_ISREG(ip->mode)) {
+        /* POSIX marks the times on every O_TRUNC open of an existing file, empty or not
+         * (`: > stamp` must refresh a make stamp). */
+        if (ip->size && (rc = fs_file_truncate(fs, ip, 0)) < 0)
             return rc;
         fs_kill_suid(ctx, ip);
         ip->mtime = ip->ctime = fs_now();
@@ -605,6 +607,10 @@ ssize_t pfs_read(struct pfs *fs, uint64_t ino, uint64_t fh, void *buf, size_t si
                 pc[np++] = (struct rd_piece){lcn, dst, from, len, NULL, 0};
             }
             span += len;
+        }
+        if (np == 0 && span == 0) {
+            rc = -ENOMEM; /* could not even register one cluster: do not spin */
+            goto out;
         }
         pthread_mutex_unlock(&fs->lock);
         for (unsigned i = 0; i < np; i++) {

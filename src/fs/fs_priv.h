@@ -295,6 +295,8 @@ struct pfs {
     struct fs_buf logbuf;            /* records not yet committed */
     uint64_t gen;                    /* checkpoint generation in force */
     uint64_t anchor_gen;             /* generation of the newest anchor written */
+    unsigned anchor_slot;            /* the slot that anchor is in (a failed slot makes it
+                                        differ from anchor_gen % FS_ANCHORS) */
     uint64_t log_seq;                /* sequence of the next log cluster */
     uint64_t log_a, log_b;           /* where the next log cluster goes */
     uint32_t log_clusters;           /* log clusters since the checkpoint */

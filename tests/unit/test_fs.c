@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -681,6 +682,28 @@ static void test_fs_chmod_chown_utimes_rules(void **state)
     assert_int_equal(pfs_getattr(f->fs, ino, &a), 0);
     assert_int_equal(a.uid, 1001);
     assert_int_equal(a.mode & 07777, 0755);
+}
+
+/* open(O_TRUNC) of an existing empty file still marks mtime and ctime, as POSIX says
+ * (`: > stamp` refreshes a make stamp). */
+static void test_fs_o_trunc_empty_file_marks_times(void **state)
+{
+    struct fx *f = *state;
+    struct pfs_attr a, b;
+    uint64_t fh;
+    assert_int_equal(pfs_create(f->fs, &root, PFS_ROOT_INO, "stamp", 0644, O_WRONLY, &a, &fh), 0);
+    assert_int_equal(pfs_release(f->fs, a.ino, fh), 0);
+    assert_int_equal(pfs_getattr(f->fs, a.ino, &a), 0);
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    assert_int_equal(pfs_open(f->fs, &root, a.ino, O_WRONLY | O_TRUNC, &fh), 0);
+    assert_int_equal(pfs_release(f->fs, a.ino, fh), 0);
+    assert_int_equal(pfs_getattr(f->fs, a.ino, &b), 0);
+    assert_int_equal(b.size, 0);
+    assert_true(b.mtime.tv_sec > a.mtime.tv_sec ||
+                (b.mtime.tv_sec == a.mtime.tv_sec && b.mtime.tv_nsec > a.mtime.tv_nsec));
+    assert_true(b.ctime.tv_sec > a.ctime.tv_sec ||
+                (b.ctime.tv_sec == a.ctime.tv_sec && b.ctime.tv_nsec > a.ctime.tv_nsec));
 }
 
 static void test_fs_truncate_and_sparse(void **state)
@@ -1495,6 +1518,45 @@ static void test_fs_foreign_or_corrupt_image_refused(void **state)
     free(junk);
 }
 
+/* An orphan (unlinked while open) that outlives a checkpoint still writes log records
+ * (EXTENT on write, FREE on release): after a crash, replay must find its inode, and the
+ * filesystem mounts read-write with everything synced. */
+static void test_fs_orphan_across_checkpoint_then_crash(void **state)
+{
+    struct fx *f = *state;
+    static uint8_t buf[65536];
+    memset(buf, 7, sizeof buf);
+    struct pfs_attr a, b;
+    uint64_t fh;
+    assert_int_equal(pfs_create(f->fs, &root, PFS_ROOT_INO, "tmp", 0644, O_RDWR, &a, &fh), 0);
+    assert_int_equal(pfs_write(f->fs, a.ino, fh, buf, sizeof buf, 0), (ssize_t)sizeof buf);
+    assert_int_equal(pfs_unlink(f->fs, &root, PFS_ROOT_INO, "tmp"), 0);
+    assert_int_equal(pfs_sync(f->fs), 0);
+    struct pfs_stats st0, st1;
+    assert_int_equal(pfs_stats_get(f->fs, &st0), 0);
+    for (int i = 0; i < 200; i++) {
+        char n[16];
+        snprintf(n, sizeof n, "d%d", i);
+        assert_int_equal(pfs_mkdir(f->fs, &root, PFS_ROOT_INO, n, 0755, &b), 0);
+        assert_int_equal(pfs_sync(f->fs), 0);
+        assert_int_equal(pfs_stats_get(f->fs, &st1), 0);
+        if (st1.checkpoints >= st0.checkpoints + 2)
+            break;
+    }
+    assert_true(st1.checkpoints >= st0.checkpoints + 2); /* the orphan crossed checkpoints */
+    assert_int_equal(pfs_write(f->fs, a.ino, fh, buf, sizeof buf, 65536), (ssize_t)sizeof buf);
+    assert_int_equal(pfs_release(f->fs, a.ino, fh), 0);
+    assert_int_equal(pfs_mkdir(f->fs, &root, PFS_ROOT_INO, "synced", 0755, &b), 0);
+    assert_int_equal(pfs_sync(f->fs), 0);
+    pfs_test_abandon(f->fs); /* kill -9 */
+    f->fs = NULL;
+    assert_int_equal(mount_fx(f), 0);
+    assert_int_equal(pfs_lookup(f->fs, &root, PFS_ROOT_INO, "synced", &b), 0);
+    assert_int_equal(pfs_lookup(f->fs, &root, PFS_ROOT_INO, "tmp", &b), -ENOENT);
+    remount(f);
+    assert_int_equal(pfs_lookup(f->fs, &root, PFS_ROOT_INO, "synced", &b), 0);
+}
+
 static void test_fs_open_unlinked_file_lives_until_release(void **state)
 {
     struct fx *f = *state;
@@ -1954,6 +2016,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fs_foreign_or_corrupt_image_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_fs_open_unlinked_file_lives_until_release, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_fs_o_trunc_empty_file_marks_times, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_fs_orphan_across_checkpoint_then_crash, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_fs_placement_metadata_near_data_by_option, setup,
                                         teardown),
