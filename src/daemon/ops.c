@@ -252,7 +252,6 @@ static void phasefs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_
 static void phasefs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
                                struct fuse_file_info *fi)
 {
-    (void)fi;
     struct phasefs *d = state(req);
     struct pfs_ctx c;
     struct pfs_setattr sa;
@@ -295,6 +294,10 @@ static void phasefs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr
     if (to_set & FUSE_SET_ATTR_CTIME) {
         fields |= PFS_SET_CTIME;
         sa.ctime = attr->st_ctim;
+    }
+    if (fi && fields) { /* ftruncate/futimens: the handle's access counts */
+        fields |= PFS_SET_FH;
+        sa.fh = fi->fh;
     }
     req_ctx(req, &c);
     struct pfs_attr a;

@@ -132,6 +132,12 @@ static struct fs_handle *handle_get(struct pfs *fs, uint64_t ino, uint64_t fh)
     return h;
 }
 
+bool fs_handle_writes(struct pfs *fs, uint64_t ino, uint64_t fh)
+{
+    const struct fs_handle *h = handle_get(fs, ino, fh);
+    return h && (h->flags & O_ACCMODE) != O_RDONLY;
+}
+
 static bool writes(int flags)
 {
     return (flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_RDWR;

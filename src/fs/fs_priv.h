@@ -449,9 +449,12 @@ int fs_perm(const struct pfs_ctx *ctx, const struct fs_inode *ip, int mask);
 /* Sticky-directory rule for removing/replacing victim in dp: 0 or -EPERM. */
 int fs_sticky_ok(const struct pfs_ctx *ctx, const struct fs_inode *dp,
                  const struct fs_inode *victim);
-/* Checks and new mode bits for setattr; may change *mode. */
+/* Checks for setattr. write_handle: the caller holds a handle open for writing on ip, which
+ * grants truncation and "now" times without write permission on the file. */
 int fs_setattr_check(const struct pfs_ctx *ctx, const struct fs_inode *ip,
-                     const struct pfs_setattr *sa, unsigned fields);
+                     const struct pfs_setattr *sa, unsigned fields, bool write_handle);
+/* True if fh is a live handle on ino opened for writing. Holds fs->lock. */
+bool fs_handle_writes(struct pfs *fs, uint64_t ino, uint64_t fh);
 /* Clear setuid/setgid as a write by ctx requires; true when the mode changed. */
 bool fs_kill_suid(const struct pfs_ctx *ctx, struct fs_inode *ip);
 

@@ -165,7 +165,8 @@ int pfs_setattr(struct pfs *fs, const struct pfs_ctx *ctx, uint64_t ino,
     }
     if (fields && (rc = writable(fs)) < 0)
         goto out;
-    if ((rc = fs_setattr_check(ctx, ip, sa, fields)) < 0)
+    bool write_handle = (fields & PFS_SET_FH) && fs_handle_writes(fs, ino, sa->fh);
+    if ((rc = fs_setattr_check(ctx, ip, sa, fields, write_handle)) < 0)
         goto out;
     struct timespec now = fs_now();
     if (fields & PFS_SET_SIZE) {

@@ -53,7 +53,7 @@ int fs_sticky_ok(const struct pfs_ctx *ctx, const struct fs_inode *dp,
 }
 
 int fs_setattr_check(const struct pfs_ctx *ctx, const struct fs_inode *ip,
-                     const struct pfs_setattr *sa, unsigned fields)
+                     const struct pfs_setattr *sa, unsigned fields, bool write_handle)
 {
     bool root = ctx->uid == 0, owner = ctx->uid == ip->uid;
     int rc;
@@ -70,7 +70,7 @@ int fs_setattr_check(const struct pfs_ctx *ctx, const struct fs_inode *ip,
             return -EISDIR;
         if (!S_ISREG(ip->mode))
             return -EINVAL;
-        if ((rc = fs_perm(ctx, ip, W_OK)) < 0)
+        if (!write_handle && (rc = fs_perm(ctx, ip, W_OK)) < 0)
             return rc;
     }
     /* a time given explicitly is the owner's (or root's) to set; "now" also needs only
@@ -81,7 +81,7 @@ int fs_setattr_check(const struct pfs_ctx *ctx, const struct fs_inode *ip,
     bool now = fields & (PFS_SET_ATIME_NOW | PFS_SET_MTIME_NOW);
     if (expl && !root && !owner)
         return -EPERM;
-    if (now && !expl && !root && !owner && fs_perm(ctx, ip, W_OK) < 0)
+    if (now && !expl && !root && !owner && !write_handle && fs_perm(ctx, ip, W_OK) < 0)
         return -EACCES;
     return 0;
 }

@@ -142,6 +142,10 @@ enum pfs_setattr_field {
     PFS_SET_ATIME_NOW = 1 << 6,
     PFS_SET_MTIME_NOW = 1 << 7,
     PFS_SET_CTIME = 1 << 8,
+    /* sa->fh is a handle the caller holds (ftruncate, futimens): when it is open for
+     * writing on this inode, a size change or "now" times need no write permission on the
+     * file itself, as on Linux (open(O_CREAT|O_RDWR, 0444) then ftruncate works) */
+    PFS_SET_FH = 1 << 9,
 };
 struct pfs_setattr {
     mode_t mode;
@@ -149,6 +153,7 @@ struct pfs_setattr {
     gid_t gid;
     uint64_t size;
     struct timespec atime, mtime, ctime;
+    uint64_t fh; /* with PFS_SET_FH */
 };
 int pfs_setattr(struct pfs *fs, const struct pfs_ctx *ctx, uint64_t ino,
                 const struct pfs_setattr *sa, unsigned fields,

@@ -320,6 +320,12 @@ if command -v setpriv >/dev/null; then
     expect_eq "$(stat -c %u:%g "$MNT/tmp/nobody-file")" "65534:65534" \
         "the new file takes the caller's uid and gid"
     expect_errno OK "... and mkdir" "os.mkdir('$MNT/tmp/nobody-dir')" $AS_NOBODY
+    expect_errno OK "ftruncate through a descriptor opened O_RDWR on a 0444 file it created" \
+        "fd = os.open('$MNT/tmp/nobody-ro', os.O_CREAT | os.O_RDWR, 0o444); os.write(fd, b'hello'); os.ftruncate(fd, 2); os.close(fd)" \
+        $AS_NOBODY
+    expect_eq "$(stat -c %s "$MNT/tmp/nobody-ro" 2>/dev/null)" "2" "... and the file was truncated"
+    expect_errno EACCES "... while truncate by path is still refused by the mode" \
+        "os.truncate('$MNT/tmp/nobody-ro', 0)" $AS_NOBODY
     expect_eq "$(stat -c %u:%g "$MNT/tmp/nobody-dir")" "65534:65534" \
         "the new directory takes the caller's uid and gid"
     touch "$MNT/tmp/roots"

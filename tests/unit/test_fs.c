@@ -611,6 +611,43 @@ static void test_fs_sgid_inheritance(void **state)
     assert_int_equal(a.mode & S_ISGID, 0);
 }
 
+/* A handle open for writing grants truncation and "now" times even when the mode denies
+ * writing (open(O_CREAT|O_RDWR, 0444) then ftruncate, as git and tar do); without the
+ * handle, or with a read-only one, the mode decides. */
+static void test_fs_ftruncate_through_write_handle(void **state)
+{
+    struct fx *f = *state;
+    struct pfs_attr a, pub;
+    uint64_t wfh, rfh;
+    assert_int_equal(pfs_mkdir(f->fs, &root, PFS_ROOT_INO, "pub", 0777, &pub), 0);
+    assert_int_equal(pfs_create(f->fs, &alice, pub.ino, "ro", 0444, O_RDWR, &a, &wfh), 0);
+    assert_int_equal(pfs_write(f->fs, a.ino, wfh, "hello", 5, 0), 5);
+    struct pfs_setattr sa;
+    memset(&sa, 0, sizeof sa);
+    sa.size = 2;
+    assert_int_equal(pfs_setattr(f->fs, &alice, a.ino, &sa, PFS_SET_SIZE, NULL), -EACCES);
+    sa.fh = wfh;
+    assert_int_equal(pfs_setattr(f->fs, &alice, a.ino, &sa, PFS_SET_SIZE | PFS_SET_FH, &a), 0);
+    assert_int_equal(a.size, 2);
+    assert_int_equal(pfs_setattr(f->fs, &alice, a.ino, &sa, PFS_SET_MTIME_NOW | PFS_SET_FH,
+                                 NULL), 0);
+    /* alice may read her 0444 file; a read-only handle grants nothing more */
+    assert_int_equal(pfs_open(f->fs, &alice, a.ino, O_RDONLY, &rfh), 0);
+    sa.fh = rfh;
+    assert_int_equal(pfs_setattr(f->fs, &alice, a.ino, &sa, PFS_SET_SIZE | PFS_SET_FH, NULL),
+                     -EACCES);
+    /* a handle on another inode grants nothing either */
+    struct pfs_attr other;
+    uint64_t ofh;
+    assert_int_equal(pfs_create(f->fs, &alice, pub.ino, "w", 0644, O_RDWR, &other, &ofh), 0);
+    sa.fh = ofh;
+    assert_int_equal(pfs_setattr(f->fs, &alice, a.ino, &sa, PFS_SET_SIZE | PFS_SET_FH, NULL),
+                     -EACCES);
+    assert_int_equal(pfs_release(f->fs, a.ino, rfh), 0);
+    assert_int_equal(pfs_release(f->fs, a.ino, wfh), 0);
+    assert_int_equal(pfs_release(f->fs, other.ino, ofh), 0);
+}
+
 static void test_fs_chmod_chown_utimes_rules(void **state)
 {
     struct fx *f = *state;
@@ -1991,6 +2028,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fs_sticky_bit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fs_sgid_inheritance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fs_chmod_chown_utimes_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fs_ftruncate_through_write_handle, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_fs_truncate_and_sparse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fs_large_file_beyond_4gib, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fs_small_files_packed_inline, setup, teardown),
