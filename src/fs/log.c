@@ -29,6 +29,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Longest commit replay accepts: 16 MiB of records, 64x the early-commit size. */
+#define REPLAY_COMMIT_MAX_CLUSTERS 256u
 #include <sys/stat.h>
 
 static void rec_end(struct pfs *fs, struct fs_rec *r)
@@ -414,8 +417,11 @@ int fs_log_replay(struct pfs *fs, uint64_t a, uint64_t b, uint64_t seq, bool *fo
             fs->log_b = b;
             fs->log_seq = seq;
         }
-        if (seq - fs->log_seq > 1u << 20) {
-            rc = -EUCLEAN; /* a commit that never ends: not a log we wrote */
+        /* A commit we write is at most FS_COMMIT_BYTES plus one operation's records (a few
+         * clusters); a longer one was not written by us, and buffering it would let a
+         * crafted image make mount allocate as much as the medium holds. */
+        if (seq - fs->log_seq > REPLAY_COMMIT_MAX_CLUSTERS) {
+            rc = -EUCLEAN;
             goto out;
         }
     }
