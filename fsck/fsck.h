@@ -3,7 +3,7 @@
  * the options, and the layer-health report as plain data (DESIGN.md "Tools": fsck).
  *
  * The program has two halves: the filesystem check (metadata checks and repairs through
- * libpfs; not built yet) and the layer-health scan (scan.c), which reads every written
+ * libpfs's pfs_check, fscheck.c) and the layer-health scan (scan.c), which reads every written
  * cluster through the sector layer without changing the medium. The scan builds a
  * struct fsck_health; report.c renders it as text or JSON and map.c draws it. The
  * filesystem half plugs in through struct fsck_options (repair mode, path) and the
@@ -215,5 +215,32 @@ void fsck_report_json(FILE *f, const char *image, const struct fsck_health *h);
 /* map.c: draw the surface map to path (.png or .svg). Returns 0, -EINVAL (unknown
  * extension), -EIO (with errno's reason in *why), or -ENOMEM. */
 int fsck_map_write(const char *path, const struct fsck_health *h);
+
+/* ---- fscheck.c: the filesystem check (libpfs pfs_check) -------------------------- */
+
+#include "pfs.h"
+
+struct fsck_fs {
+    struct pfs_check_report rep;
+    bool ran;            /* pfs_check ran: rep is meaningful */
+    bool opened;         /* the image could be opened */
+    bool no_fs;          /* the medium holds no phasefs filesystem */
+    bool repair;         /* -p/-a/-y: repairs were allowed */
+    bool fixity;         /* files were read against their digests (-f, --scan) */
+};
+
+/* Run the check on o->image with o's repair mode. Returns 0 (problems in out->rep), or
+ * a negative errno with one error line already printed (-EUCLEAN: no filesystem, the
+ * line left out under --scan). Free with fsck_fs_free in every case. */
+int fsck_fs_check(const struct fsck_options *o, struct fsck_fs *out);
+int fsck_fs_exit(const struct fsck_fs *f);
+/* An fsck_owner_fn over a struct fsck_fs (ctx): the file, or "(filesystem metadata)",
+ * that references lcn as the check loaded it. */
+int fsck_fs_owner(void *ctx, uint64_t lcn, char *buf, size_t cap);
+void fsck_fs_free(struct fsck_fs *f);
+void fsck_fs_text(FILE *out, const char *image, const struct fsck_fs *f, const char *path);
+/* The "filesystem" object (its lines indented by indent) and a whole JSON document. */
+void fsck_fs_json_body(FILE *out, const struct fsck_fs *f, const char *indent);
+void fsck_fs_json(FILE *out, const char *image, const struct fsck_fs *f, int status);
 
 #endif /* PHASEFS_FSCK_H */

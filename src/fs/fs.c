@@ -441,3 +441,15 @@ size_t pfs_test_meta_lcns(struct pfs *fs, uint64_t *lcns, size_t cap)
     pthread_mutex_unlock(&fs->lock);
     return n;
 }
+
+/* For check.c: a filesystem object on dev without a load or a commit thread. */
+int fs_object_new(struct medium *m, struct sector_dev *dev, const struct pfs_mount_options *o,
+                  struct pfs **out)
+{
+    return fs_new(m, dev, o, out);
+}
+
+void fs_object_free(struct pfs *fs)
+{
+    fs_free(fs);
+}

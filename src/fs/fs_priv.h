@@ -483,6 +483,12 @@ void fs_path_of(struct pfs *fs, uint64_t ino, char *buf, size_t cap);
 /* Content digest: up to date after this (reads the file when needed). */
 int fs_fixity_update(struct pfs *fs, struct fs_inode *ip);
 
+/* ---- fs.c hooks for check.c -------------------------------------------------------- */
+/* A filesystem object on dev (which stays the caller's) with nothing loaded. */
+int fs_object_new(struct medium *m, struct sector_dev *dev, const struct pfs_mount_options *o,
+                  struct pfs **out);
+void fs_object_free(struct pfs *fs);
+
 /* ---- test hooks (tests/unit/test_fs.c only) ----------------------------------------- */
 /* Free fs as a crash would leave it: no commit, no checkpoint, nothing written. */
 void pfs_test_abandon(struct pfs *fs);

@@ -249,4 +249,121 @@ int pfs_stats_get(struct pfs *fs, struct pfs_stats *out) PFS_API_MUST_CHECK;
 /* The sector device under the filesystem (for statistics; owned by fs). */
 struct sector_dev *pfs_sector(struct pfs *fs);
 
+/* ---- the filesystem check (check.c; fsck.phasefs is its tool) ----------------------- */
+
+/* Classes of problems pfs_check finds. The fsck.phasefs(8) page describes each. */
+enum pfs_check_class {
+    PFS_CHECK_NO_FS = 0,      /* no usable anchor: not phasefs, or every anchor lost */
+    PFS_CHECK_ANCHOR,         /* one anchor slot unreadable, corrupt, empty or foreign */
+    PFS_CHECK_CKPT_COPY,      /* one copy of a checkpoint cluster bad, the other good */
+    PFS_CHECK_CKPT_LOST,      /* a checkpoint cluster bad on both copies */
+    PFS_CHECK_LOG_COPY,       /* one copy of a log cluster bad, the other good */
+    PFS_CHECK_LOG_LOST,       /* a log cluster bad on both copies: later commits lost */
+    PFS_CHECK_RECORD,         /* a record that does not apply to the model */
+    PFS_CHECK_DIRENT,         /* a directory entry naming a missing inode */
+    PFS_CHECK_DIR_NAMES,      /* a directory with two names, or a cycle */
+    PFS_CHECK_ORPHAN,         /* an inode no directory reaches from the root */
+    PFS_CHECK_NLINK,          /* stored link count differs from the entries naming it */
+    PFS_CHECK_BAD_LCN,        /* an extent outside the medium or on an anchor slot */
+    PFS_CHECK_DUP_CLUSTER,    /* a cluster referenced twice */
+    PFS_CHECK_LEAKED,         /* clusters held only by an orphan */
+    PFS_CHECK_EXTENT_EOF,     /* an extent beyond the end of its file */
+    PFS_CHECK_UNREADABLE,     /* file data that cannot be read back (fixity pass) */
+    PFS_CHECK_FIXITY,         /* file content differs from its fixity digest */
+    PFS_CHECK_CLASS_COUNT
+};
+
+#define PFS_CHECK_PATH_MAX 512
+#define PFS_CHECK_DETAIL_MAX 200
+
+/* One problem. path is the user-visible path it affects ("/" for the whole tree,
+ * "(orphan inode N)" for an inode no directory reaches; a repair moving it to
+ * /lost+found/#N says so in detail); ino 0 when no inode is concerned. */
+struct pfs_check_problem {
+    enum pfs_check_class cls;
+    uint64_t ino;
+    uint64_t lcn;                 /* the cluster concerned, UINT64_MAX if none */
+    uint64_t offset;              /* byte offset in the file (UNREADABLE) */
+    char path[PFS_CHECK_PATH_MAX];
+    char detail[PFS_CHECK_DETAIL_MAX];
+    bool repairable;              /* pfs_check with repair would fix it */
+    bool repaired;
+};
+
+/* A metadata cluster pair of the chain in force (for tools and tests). */
+struct pfs_check_meta {
+    uint32_t kind;                /* 1 checkpoint, 2 log */
+    uint64_t seq;                 /* index in the checkpoint; sequence in the log */
+    uint64_t lcn_a, lcn_b;
+};
+
+/* Who a cluster belongs to (with pfs_check_options.owners). */
+enum pfs_check_owner_kind { PFS_OWNER_DATA = 0, PFS_OWNER_METADATA, PFS_OWNER_ANCHOR };
+struct pfs_check_owner {
+    uint64_t lcn;
+    uint64_t ino;                 /* PFS_OWNER_DATA: the file (its first owner) */
+    uint32_t kind;                /* enum pfs_check_owner_kind */
+};
+struct pfs_check_file {
+    uint64_t ino;
+    char *path;                   /* owned by the report */
+};
+
+struct pfs_check_options {
+    uint32_t size;                /* sizeof(struct pfs_check_options) */
+    bool repair;                  /* fix what can be fixed (writes the medium) */
+    uint32_t repair_classes;      /* with repair: 1u << class of the classes to fix; 0 all.
+                                   * Nothing is written when a RECORD, LOG_LOST, DIRENT or
+                                   * DIR_NAMES problem is left out (the checkpoint would
+                                   * make its loss permanent). */
+    bool fixity;                  /* read every file and compare its fixity digest */
+    const char *path;             /* NULL or "/": whole tree; else only this subtree */
+    bool owners;                  /* fill the report's owners and files */
+    struct sector_options sector;
+};
+
+struct pfs_check_report {
+    uint32_t size;                /* sizeof(struct pfs_check_report) */
+    struct pfs_check_problem *problems;  /* owned; pfs_check_report_free */
+    size_t count;
+    struct pfs_check_meta *meta;  /* the chain in force, checkpoint then log */
+    size_t nmeta;
+    uint64_t anchor_lcn[8];       /* LCN of each anchor slot */
+    uint64_t generation;          /* checkpoint generation in force (0: none) */
+    unsigned anchors_valid;       /* slots holding a valid anchor of this filesystem */
+    uint64_t inodes, directories, files, data_clusters, files_hashed;
+    uint64_t log_clusters;        /* log clusters replayed (one copy counted) */
+    uint8_t uuid[16];             /* of the filesystem in force */
+    uint64_t log_head_a, log_head_b, log_head_seq; /* where the next log cluster goes */
+    bool repaired;                /* something was written */
+    bool unrepaired;              /* problems remain after this run */
+    /* with opt->owners, as loaded (before any repair): every referenced cluster by LCN,
+     * and the path of every file owning one, by inode */
+    struct pfs_check_owner *owners;
+    size_t nowners;
+    struct pfs_check_file *files_owning;
+    size_t nfiles_owning;
+};
+
+void pfs_check_options_default(struct pfs_check_options *opt);
+
+/*
+ * Check the filesystem on m without mounting it: the anchors, both copies of every
+ * checkpoint and log cluster, every record, reachability from the root, link counts,
+ * orphans, clusters referenced twice or held only by orphans, extents beyond end of
+ * file, and with opt->fixity every file's content against its digest. With
+ * opt->repair, bad copies and anchors are rewritten and the model is fixed (orphans to
+ * /lost+found, link counts, duplicate and beyond-EOF extents dropped) and written as a
+ * fresh checkpoint. Fills *rep (free with pfs_check_report_free) even on failure.
+ * Returns 0 when the check ran (problems are in rep), or -EUCLEAN (no phasefs here),
+ * -ENOENT (opt->path names nothing in the tree), -ENAMETOOLONG (opt->path too long),
+ * -EIO, -EROFS (repair on a read-only medium), -ENOMEM, -EINVAL.
+ * Not thread safe with anything else using m.
+ */
+int pfs_check(struct medium *m, const struct pfs_check_options *opt,
+              struct pfs_check_report *rep) PFS_API_MUST_CHECK;
+void pfs_check_report_free(struct pfs_check_report *rep);
+/* A short stable name of a class, e.g. "checkpoint-copy" (for JSON and tests). */
+const char *pfs_check_class_name(enum pfs_check_class cls);
+
 #endif /* PHASEFS_PFS_H */

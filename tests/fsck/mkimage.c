@@ -4,6 +4,11 @@
  * directly (no filesystem): user data is seeded pseudo-random bytes written through
  * sector_write to ranges of logical clusters.
  *
+ * Filesystem steps (f_ and j_ cases) go through libpfs: mkfs, then mkdir/file/sync/
+ * crash/unmount (the filesystem is mounted on the first of them), and damage steps that
+ * rewrite one metadata structure with a byte changed, so its CRC fails: the chain in
+ * force is located with pfs_check (read-only).
+ *
  * Usage: mkimage RECIPE IMAGE
  * Recipe: one directive per line, '#' starts a comment. Header (before any step):
  *   seed N                  medium seed (and of the user data)
@@ -19,12 +24,30 @@
  *   scratch R0:R1 A0:A1 WIDTH_UM [near|far|both]
  *   dust R A DIAMETER_UM
  *   defects COUNT LENGTH_BYTES [near|far|both]
+ *   mkfs                                 format a phasefs filesystem (libpfs)
+ *   mkdir PATH | file PATH SIZE          create (file content: seeded bytes)
+ *   sync | unmount                       commit; commit, checkpoint and unmount
+ *   crash                                commit, then stop as a crash would (the log
+ *                                        stays, no checkpoint)
+ *   damage anchor SLOT                   rewrite anchor slot 0-7 with a byte changed
+ *   damage checkpoint|log N a|b|both     the same for copy a/b of the Nth cluster of the
+ *                                        checkpoint / log in force
+ *   damage data PATH                     a byte of the file's first data cluster
+ *   damage destroy-data PATH             its physical cluster recorded with noise
+ *                                        (uncorrectable)
+ *   damage unlink PATH                   append a commit that removes PATH's entry only
+ *                                        (its inode stays, an orphan)
+ *   damage share A B                     ... that gives B's first cluster A's LCN
+ *   damage beyond-eof PATH               ... that adds an extent far beyond PATH's end
  * Exit 0, or 1 with one line on stderr naming the recipe line.
  */
 #include "medium.h"
+#include "pfs.h"
 #include "sector.h"
+#include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,7 +66,12 @@ struct state {
     struct sector_dev *dev;
     bool verify;
     uint64_t pass; /* changes the data of every write */
+    struct pfs *fs; /* mounted by the first filesystem step */
 };
+
+/* libpfs test hooks (fs_priv.h, "test hooks"): a crash, and where a file's data lies. */
+void pfs_test_abandon(struct pfs *fs);
+uint64_t pfs_test_file_lcn(struct pfs *fs, uint64_t ino, uint64_t idx);
 
 static void fail(const struct state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(const struct state *s, const char *fmt, ...)
@@ -190,6 +218,263 @@ static double duration_s(struct state *s, const char *t)
     return 0;
 }
 
+static const struct pfs_ctx root_ctx = {0, 0, 0, NULL, 0};
+
+static void fs_mount(struct state *s)
+{
+    if (s->fs)
+        return;
+    close_dev(s);
+    struct pfs_mount_options mo;
+    pfs_mount_options_default(&mo);
+    int rc = pfs_mount(s->m, &mo, &s->fs);
+    if (rc < 0)
+        fail(s, "cannot mount: %s", strerror(-rc));
+}
+
+static void fs_unmount(struct state *s)
+{
+    if (!s->fs)
+        return;
+    int rc = pfs_unmount(s->fs);
+    s->fs = NULL;
+    if (rc < 0)
+        fail(s, "unmount: %s", strerror(-rc));
+}
+
+/* The inode of the parent of path and the last name in *name. */
+static uint64_t fs_parent(struct state *s, const char *path, const char **name)
+{
+    static char buf[1024];
+    uint64_t dir = PFS_ROOT_INO;
+    snprintf(buf, sizeof buf, "%s", path);
+    char *p = buf;
+    while (*p == '/')
+        p++;
+    for (;;) {
+        char *slash = strchr(p, '/');
+        if (!slash)
+            break;
+        *slash = '\0';
+        struct pfs_attr a;
+        int rc = pfs_lookup(s->fs, &root_ctx, dir, p, &a);
+        if (rc < 0)
+            fail(s, "%s: %s", p, strerror(-rc));
+        dir = a.ino;
+        p = slash + 1;
+    }
+    *name = p;
+    return dir;
+}
+
+static void fs_file(struct state *s, const char *path, uint64_t size)
+{
+    static uint8_t chunk[65536];
+    const char *name;
+    fs_mount(s);
+    uint64_t dir = fs_parent(s, path, &name);
+    struct pfs_attr a;
+    uint64_t fh;
+    int rc = pfs_create(s->fs, &root_ctx, dir, name, 0644, O_WRONLY | O_EXCL, &a, &fh);
+    if (rc < 0)
+        fail(s, "create %s: %s", path, strerror(-rc));
+    uint64_t x = s->seed ^ size ^ (uint64_t)strlen(path) << 40;
+    for (uint64_t off = 0; off < size;) {
+        size_t n = size - off < sizeof chunk ? (size_t)(size - off) : sizeof chunk;
+        for (size_t i = 0; i < n; i += 8) {
+            uint64_t v = splitmix(&x);
+            memcpy(chunk + i, &v, n - i < 8 ? n - i : 8);
+        }
+        ssize_t w = pfs_write(s->fs, a.ino, fh, chunk, n, off);
+        if (w < 0)
+            fail(s, "write %s: %s", path, strerror((int)-w));
+        off += (uint64_t)w;
+    }
+    rc = pfs_release(s->fs, a.ino, fh);
+    if (rc < 0)
+        fail(s, "close %s: %s", path, strerror(-rc));
+}
+
+/* Rewrite logical cluster lcn with the byte at off changed. */
+static void flip(struct state *s, uint64_t lcn, size_t off)
+{
+    static uint8_t user[SECTOR_CLUSTER_USER_BYTES];
+    open_dev(s);
+    int rc = sector_read(s->dev, lcn, user, NULL);
+    if (rc < 0)
+        fail(s, "reading LCN %llu: %s", (unsigned long long)lcn, strerror(-rc));
+    user[off] ^= 0x5a;
+    rc = sector_write(s->dev, lcn, user, NULL);
+    if (rc < 0)
+        fail(s, "writing LCN %llu: %s", (unsigned long long)lcn, strerror(-rc));
+}
+
+/* Append one commit of records rec[0..len) to the log in force (format.c invariants
+ * 3, 5, 6; the header is encoded here byte by byte, as format.c lays it out). */
+static void append_commit(struct state *s, const struct pfs_check_report *r,
+                          const uint8_t *rec, uint32_t plen)
+{
+    static uint8_t cl[SECTOR_CLUSTER_USER_BYTES];
+    memset(cl, 0, sizeof cl);
+    memcpy(cl + 64, rec, plen);
+    memcpy(cl, "PFSL", 4);
+    util_le16_put(cl + 4, 1);  /* format version */
+    util_le16_put(cl + 6, 1);  /* END */
+    memcpy(cl + 8, r->uuid, 16);
+    util_le64_put(cl + 24, r->generation);
+    util_le64_put(cl + 32, r->log_head_seq);
+    open_dev(s);
+    uint64_t total = sector_logical_clusters(s->dev);
+    util_le64_put(cl + 40, total / 2 - 1); /* the next pair: the last cluster of each */
+    util_le64_put(cl + 48, total - 1);     /* layer, free on a small young filesystem */
+    util_le32_put(cl + 56, plen);
+    uint32_t crc = util_crc32(0, cl, 60);
+    util_le32_put(cl + 60, util_crc32(crc, cl + 64, plen));
+    int rc = sector_write(s->dev, r->log_head_a, cl, NULL);
+    if (rc == 0 && r->log_head_b != r->log_head_a)
+        rc = sector_write(s->dev, r->log_head_b, cl, NULL);
+    if (rc < 0)
+        fail(s, "writing the log: %s", strerror(-rc));
+}
+
+static uint64_t fs_ino(struct state *s, const char *path, uint64_t *lcn0)
+{
+    const char *name;
+    struct pfs_attr a;
+    fs_mount(s);
+    uint64_t dir = fs_parent(s, path, &name);
+    int rc = pfs_lookup(s->fs, &root_ctx, dir, name, &a);
+    if (rc < 0)
+        fail(s, "%s: %s", path, strerror(-rc));
+    if (lcn0)
+        *lcn0 = pfs_test_file_lcn(s->fs, a.ino, 0);
+    return a.ino;
+}
+
+/* damage unlink PATH: a commit removing PATH's entry only (its inode stays, an orphan).
+ * damage share A B: B's first cluster made A's (a cluster referenced twice).
+ * damage beyond-eof PATH: an extent at file cluster 1000 of PATH, a free cluster. */
+static void inject(struct state *s, const struct pfs_check_report *r, char **w, int n)
+{
+    uint8_t rec[512];
+    uint32_t len;
+    if (!strcmp(w[1], "unlink") && n == 3) {
+        const char *name;
+        fs_mount(s);
+        uint64_t dir = fs_parent(s, w[2], &name);
+        size_t nl = strlen(name);
+        if (nl > 255)
+            fail(s, "name too long");
+        util_le16_put(rec, 4); /* FS_REC_DIRENT_DEL */
+        util_le16_put(rec + 2, 0);
+        util_le32_put(rec + 4, (uint32_t)(10 + nl));
+        util_le64_put(rec + 8, dir);
+        util_le16_put(rec + 16, (uint16_t)nl);
+        memcpy(rec + 18, name, nl);
+        len = (uint32_t)(18 + nl);
+    } else {
+        uint64_t lcn_a = UINT64_MAX, ino;
+        if (!strcmp(w[1], "share") && n == 4) {
+            (void)fs_ino(s, w[2], &lcn_a);
+            ino = fs_ino(s, w[3], NULL);
+        } else if (!strcmp(w[1], "beyond-eof") && n == 3) {
+            ino = fs_ino(s, w[2], NULL);
+            open_dev(s);
+            lcn_a = sector_logical_clusters(s->dev) / 2 - 2; /* free when young */
+            close_dev(s);
+        } else {
+            fail(s, "damage unlink PATH | share A B | beyond-eof PATH");
+        }
+        if (lcn_a == UINT64_MAX)
+            fail(s, "%s has no data cluster", w[2]);
+        util_le16_put(rec, 5); /* FS_REC_EXTENT */
+        util_le16_put(rec + 2, 0);
+        util_le32_put(rec + 4, 24);
+        util_le64_put(rec + 8, ino);
+        util_le64_put(rec + 16, !strcmp(w[1], "share") ? 0 : 1000);
+        util_le64_put(rec + 24, lcn_a);
+        len = 32;
+    }
+    fs_unmount(s);
+    close_dev(s);
+    append_commit(s, r, rec, len);
+}
+
+static void damage(struct state *s, char **w, int n)
+{
+    if (!strcmp(w[1], "destroy-data") && n == 3) {
+        /* the physical cluster under the file's first LCN recorded with noise: it no
+         * longer decodes (uncorrectable) */
+        static uint8_t raw[MEDIUM_CLUSTER_BYTES];
+        uint64_t lcn;
+        (void)fs_ino(s, w[2], &lcn);
+        fs_unmount(s);
+        if (lcn == UINT64_MAX)
+            fail(s, "%s has no data cluster (inline or a hole)", w[2]);
+        struct sector_address ad;
+        open_dev(s);
+        int rc = sector_locate(s->dev, lcn, &ad);
+        close_dev(s);
+        uint64_t x = s->seed ^ lcn;
+        for (size_t i = 0; i < sizeof raw; i += 8) {
+            uint64_t v = splitmix(&x);
+            memcpy(raw + i, &v, sizeof raw - i < 8 ? sizeof raw - i : 8);
+        }
+        if (rc == 0)
+            rc = medium_cluster_write(s->m, ad.layer, ad.physical_cluster, raw, NULL);
+        if (rc < 0)
+            fail(s, "destroying LCN %llu: %s", (unsigned long long)lcn, strerror(-rc));
+        return;
+    }
+    if (!strcmp(w[1], "data") && n == 3) {
+        const char *name;
+        fs_mount(s);
+        struct pfs_attr a;
+        uint64_t dir = fs_parent(s, w[2], &name);
+        int rc = pfs_lookup(s->fs, &root_ctx, dir, name, &a);
+        if (rc < 0)
+            fail(s, "%s: %s", w[2], strerror(-rc));
+        uint64_t lcn = pfs_test_file_lcn(s->fs, a.ino, 0);
+        fs_unmount(s);
+        if (lcn == UINT64_MAX)
+            fail(s, "%s has no data cluster (inline or a hole)", w[2]);
+        flip(s, lcn, 0);
+        return;
+    }
+    fs_unmount(s);
+    close_dev(s);
+    struct pfs_check_options co;
+    struct pfs_check_report r;
+    pfs_check_options_default(&co);
+    int rc = pfs_check(s->m, &co, &r);
+    if (rc < 0)
+        fail(s, "locating the metadata: %s", strerror(-rc));
+    unsigned long idx = n >= 3 ? strtoul(w[2], NULL, 10) : 0;
+    if (!strcmp(w[1], "unlink") || !strcmp(w[1], "share") || !strcmp(w[1], "beyond-eof")) {
+        inject(s, &r, w, n);
+    } else if (!strcmp(w[1], "anchor") && n == 3 && idx < 8) {
+        flip(s, r.anchor_lcn[idx], 20);
+    } else if ((!strcmp(w[1], "checkpoint") || !strcmp(w[1], "log")) && n == 4) {
+        uint32_t kind = w[1][0] == 'c' ? 1 : 2;
+        const struct pfs_check_meta *m = NULL;
+        unsigned long k = 0;
+        for (size_t i = 0; i < r.nmeta && !m; i++)
+            if (r.meta[i].kind == kind && k++ == idx)
+                m = &r.meta[i];
+        if (!m)
+            fail(s, "the %s in force has no cluster %lu", w[1], idx);
+        if (strcmp(w[3], "b"))
+            flip(s, m->lcn_a, 20);
+        if (strcmp(w[3], "a") && m->lcn_b != m->lcn_a)
+            flip(s, m->lcn_b, 20);
+    } else {
+        pfs_check_report_free(&r);
+        fail(s, "damage anchor SLOT | checkpoint|log N a|b|both | data PATH");
+    }
+    pfs_check_report_free(&r);
+    close_dev(s);
+}
+
 static void step(struct state *s, char **w, int n)
 {
     int rc = 0;
@@ -231,6 +516,35 @@ static void step(struct state *s, char **w, int n)
                                    (uint32_t)strtoul(w[2], NULL, 10),
                                    parse_layers(s, n == 4 ? w[3] : NULL)};
         rc = medium_inject_defects(s->m, &d);
+    } else if (!strcmp(w[0], "mkfs") && n == 1) {
+        fs_unmount(s);
+        close_dev(s);
+        struct pfs_mkfs_options mo;
+        pfs_mkfs_options_default(&mo);
+        rc = pfs_mkfs(s->m, &mo, &root_ctx);
+    } else if (!strcmp(w[0], "mkdir") && n == 2) {
+        const char *name;
+        struct pfs_attr a;
+        fs_mount(s);
+        uint64_t dir = fs_parent(s, w[1], &name);
+        rc = pfs_mkdir(s->fs, &root_ctx, dir, name, 0755, &a);
+    } else if (!strcmp(w[0], "file") && n == 3) {
+        uint64_t size;
+        if (parse_size(w[2], &size) < 0)
+            fail(s, "bad size '%s'", w[2]);
+        fs_file(s, w[1], size);
+    } else if (!strcmp(w[0], "sync") && n == 1) {
+        fs_mount(s);
+        rc = pfs_sync(s->fs);
+    } else if (!strcmp(w[0], "unmount") && n == 1) {
+        fs_unmount(s);
+    } else if (!strcmp(w[0], "crash") && n == 1) {
+        fs_mount(s);
+        rc = pfs_sync(s->fs);
+        pfs_test_abandon(s->fs);
+        s->fs = NULL;
+    } else if (!strcmp(w[0], "damage") && n >= 3) {
+        damage(s, w, n);
     } else {
         fail(s, "unknown step '%s' (or wrong number of words)", w[0]);
     }
@@ -289,6 +603,7 @@ int main(int argc, char **argv)
     fclose(f);
     if (!s.m)
         create(&s, argv[2]);
+    fs_unmount(&s);
     close_dev(&s);
     int rc = medium_close(s.m);
     if (rc < 0) {

@@ -5,8 +5,12 @@
 # drops the progress lines, appends "Exit status is N" and diffs against `expect.1`.
 # A second pass must print the same and leave the image file unchanged (the scan is
 # read-only). Per case it also checks --json (python3's json.tool; format_version
-# first; the same figures as the text) and --map as PNG and SVG. Then the one-line
-# errors and exit codes of bad usage and bad images. TAP output.
+# first; the same figures as the text) and --map as PNG and SVG.
+# Filesystem cases tests/fsck/f_*/ (text) and j_*/ (--json) build a filesystem image
+# the same way; `fsck.phasefs -n -f` must leave the image file unchanged, then the
+# first pass (`-y -f`, or the options in the case's `opts`) must match expect.1 and
+# a second pass (`-n -f`) expect.2 (clean after a repair). Then the one-line errors
+# and exit codes of bad usage and bad images. TAP output.
 #   run.sh [--update] [CASE...]   --update rewrites expect.1 from the output
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -44,11 +48,18 @@ transcript() {
     echo "Exit status is $rc"
 }
 
+cases=()
+fscases=()
 if [ $# -gt 0 ]; then
-    cases=("$@")
+    for c in "$@"; do
+        case $c in
+        f_* | j_*) fscases+=("$c") ;;
+        *) cases+=("$c") ;;
+        esac
+    done
 else
-    cases=()
     for d in "$top_srcdir"/tests/fsck/h_*/; do cases+=("$(basename "$d")"); done
+    for d in "$top_srcdir"/tests/fsck/[fj]_*/; do fscases+=("$(basename "$d")"); done
 fi
 
 for c in "${cases[@]}"; do
@@ -165,6 +176,53 @@ PY
     fi
 done
 
+# ---- filesystem cases: -n changes nothing; repair pass; second pass ----------------
+for c in "${fscases[@]}"; do
+    src="$top_srcdir/tests/fsck/$c"
+    work="$TMP/$c"
+    mkdir -p "$work"
+    if ! "$MKIMAGE" "$src/recipe" "$work/image" 2>"$work/mk.err"; then
+        sed 's/^/# /' "$work/mk.err"
+        result 1 "$c: build the image from its recipe"
+        continue
+    fi
+    json=()
+    case $c in j_*) json=(--json) ;; esac
+    opts=(-y -f)
+    [ -f "$src/opts" ] && read -r -a opts <"$src/opts"
+    sum_before=$(cksum <"$work/image")
+    scan "$work" -n -f "${json[@]}" image
+    [ "$(cksum <"$work/image")" = "$sum_before" ]
+    result $? "$c: -n leaves the image file unchanged (exit $rc)"
+    for pass in 1 2; do
+        if [ $pass -eq 1 ]; then
+            scan "$work" "${opts[@]}" "${json[@]}" image
+        else
+            scan "$work" -n -f "${json[@]}" image
+        fi
+        transcript "$work" >"$work/expect.$pass"
+        if [ ${#json[@]} -gt 0 ] && [ $have_python -eq 1 ]; then
+            python3 - "$work/out" "$rc" <<'PY'
+import json, sys
+raw = open(sys.argv[1]).read()
+d = json.loads(raw)
+assert raw.splitlines()[1].strip().startswith('"format_version": 1'), "format_version first"
+assert d["result"]["exit_status"] == int(sys.argv[2])
+for p in d["filesystem"]["problems"]:
+    assert set(p) >= {"class", "path", "inode", "lcn", "detail", "repairable", "repaired"}
+PY
+            result $? "$c: pass $pass --json parses, format_version first, exit status carried"
+        fi
+        if [ $update -eq 1 ]; then
+            cp "$work/expect.$pass" "$src/expect.$pass"
+            result 0 "$c: expect.$pass updated ($(head -n1 "$src/name"))"
+        else
+            diff -u "$src/expect.$pass" "$work/expect.$pass" | sed 's/^/# /'
+            result "${PIPESTATUS[0]}" "$c: pass $pass: $(head -n1 "$src/name")"
+        fi
+    done
+done
+
 # ---- usage and bad input: one-line errors, documented exit codes -------------------
 if [ ${#cases[@]} -gt 0 ] && [ -f "$TMP/${cases[0]}/image" ]; then
     img="$TMP/${cases[0]}/image"
@@ -172,8 +230,11 @@ if [ ${#cases[@]} -gt 0 ] && [ -f "$TMP/${cases[0]}/image" ]; then
     mkdir -p "$e"
     cp "$img" "$e/image"
     scan "$e" image
-    [ "$rc" -eq 8 ] && [ "$(cat "$e/err")" = "fsck.phasefs: image: the filesystem check is not built yet; --scan checks the layers" ] && [ ! -s "$e/out" ]
-    result $? "without --scan: the one 'not built yet' line and exit 8"
+    [ "$rc" -eq 8 ] && [ "$(cat "$e/err")" = "fsck.phasefs: image: no phasefs filesystem on this medium (--scan checks the layers of any medium)" ] && [ ! -s "$e/out" ]
+    result $? "without --scan, a medium without a filesystem: one line, exit 8"
+    scan "$e" --map map.png image
+    [ "$rc" -eq 16 ] && [ "$(wc -l <"$e/err")" -eq 1 ]
+    result $? "--map without --scan: one line, exit 16"
     scan "$e"
     [ "$rc" -eq 16 ] && [ "$(wc -l <"$e/err")" -eq 1 ]
     result $? "no IMAGE: one line, exit 16"
@@ -196,6 +257,11 @@ if [ ${#cases[@]} -gt 0 ] && [ -f "$TMP/${cases[0]}/image" ]; then
     scan "$e" --scan --map /nonexistent/dir/map.png image
     [ $((rc & 8)) -eq 8 ] && grep -q 'cannot write the map' "$e/err"
     result $? "an unwritable map: one line, exit bit 8"
+    if [ -f "$TMP/f_clean/image" ]; then
+        scan "$TMP/f_clean" -n --path /no/such image
+        [ "$rc" -eq 8 ] && [ "$(wc -l <"$TMP/f_clean/err")" -eq 1 ] && [ ! -s "$TMP/f_clean/out" ]
+        result $? "--path naming nothing: one line, exit 8"
+    fi
     scan "$e" --help
     [ "$rc" -eq 0 ] && grep -q -- '--scan' "$e/out"
     result $? "--help to stdout, exit 0"
