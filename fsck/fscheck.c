@@ -16,10 +16,11 @@
 #include <string.h>
 
 /* What -p/-a may repair without asking: rewriting a bad copy or anchor from the good
- * one, and link counts; nothing that drops or moves data. */
+ * one (a lost defect management copy included), and link counts; nothing that drops
+ * or moves data. */
 #define PREEN_CLASSES                                                                   \
     (1u << PFS_CHECK_ANCHOR | 1u << PFS_CHECK_CKPT_COPY | 1u << PFS_CHECK_LOG_COPY |     \
-     1u << PFS_CHECK_NLINK)
+     1u << PFS_CHECK_NLINK | 1u << PFS_CHECK_DMA_COPY)
 
 /* One pfs_check run on a freshly opened image. */
 static int run(const char *image, const struct pfs_check_options *co,
@@ -68,7 +69,9 @@ int fsck_fs_check(const struct fsck_options *o, struct fsck_fs *out)
         if (rc == 0) {
             for (size_t i = 0; i < first.count; i++) {
                 const struct pfs_check_problem *p = &first.problems[i];
-                if (p->cls != PFS_CHECK_FIXITY && p->cls != PFS_CHECK_UNREADABLE)
+                /* (a repairable one: a rescued file the repair run moved itself) */
+                if ((p->cls != PFS_CHECK_FIXITY && p->cls != PFS_CHECK_UNREADABLE) ||
+                    p->repairable)
                     continue;
                 struct pfs_check_problem *np =
                     realloc(out->rep.problems, (out->rep.count + 1) * sizeof *np);

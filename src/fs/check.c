@@ -57,6 +57,7 @@ static const char *const class_names[PFS_CHECK_CLASS_COUNT] = {
     [PFS_CHECK_EXTENT_EOF] = "extent-beyond-eof",
     [PFS_CHECK_UNREADABLE] = "unreadable-data",
     [PFS_CHECK_FIXITY] = "fixity-mismatch",
+    [PFS_CHECK_DMA_COPY] = "dma-copy",
 };
 
 const char *pfs_check_class_name(enum pfs_check_class cls)
@@ -92,7 +93,7 @@ void pfs_check_report_free(struct pfs_check_report *rep)
 
 /* A repair a problem asks for, applied after the whole check. */
 enum fix_kind { FIX_NONE = 0, FIX_CHAIN, FIX_ANCHOR, FIX_DIRENT, FIX_DIRNAME, FIX_ORPHAN,
-                FIX_NLINK, FIX_DROP_EXT, FIX_CLONE, FIX_RECORD };
+                FIX_NLINK, FIX_DROP_EXT, FIX_CLONE, FIX_RECORD, FIX_DMA, FIX_QUARANTINE };
 
 struct ck_fix {
     enum fix_kind kind;
@@ -116,6 +117,10 @@ struct ck {
     char subtree[PFS_CHECK_PATH_MAX];
     bool chain_dirty;            /* a checkpoint is owed for chain problems */
     uint8_t *buf2;
+    struct fs_anchor older[FS_ANCHORS]; /* valid anchors older than the one in force,
+                                         * newest first, one per generation */
+    unsigned nolder;
+    bool rescue;                 /* the tree is an older generation's (newest lost) */
 };
 
 static bool under(const struct ck *k, const char *path)
@@ -485,6 +490,20 @@ static int check_anchors(struct ck *k, struct fs_anchor *best, bool *found)
                     layer_name(fs, lcn), why);
     }
     /* older anchors, newest first, for a fallback when the newest checkpoint is lost */
+    k->nolder = 0;
+    for (unsigned s = 0; s < FS_ANCHORS; s++) {
+        if (st[s] != C_OK || cand[s].generation >= best->generation)
+            continue;
+        bool dup = false;
+        for (unsigned i = 0; i < k->nolder; i++)
+            dup |= k->older[i].generation == cand[s].generation;
+        if (dup)
+            continue;
+        unsigned j = k->nolder++;
+        for (; j > 0 && k->older[j - 1].generation < cand[s].generation; j--)
+            k->older[j] = k->older[j - 1];
+        k->older[j] = cand[s];
+    }
     return 0;
 }
 
@@ -648,10 +667,11 @@ static void check_model(struct ck *k)
         if (!k->reach[i]) {
             /* top of an orphan tree: no name at all, or a directory only reached from
              * inside an unreachable cycle */
-            bool top = ip->dir ? true : k->links[i] == 0;
+            bool top = ip->dir ? true : k->links[i] == 0, cycle = false;
             if (ip->dir && ip->dir->parent) {
                 ssize_t p = index_of(k, ip->dir->parent);
                 top = p < 0 || k->reach[p] || ip->dir->parent == ip->ino;
+                cycle = ip->dir->parent == ip->ino;
                 /* a cycle: report the smallest inode of it */
                 if (!top) {
                     uint64_t q = ip->dir->parent, lo = ip->ino;
@@ -662,15 +682,16 @@ static void check_model(struct ck *k)
                         lo = q < lo ? q : lo;
                         q = k->inodes[qi]->dir->parent;
                     }
-                    top = q == ip->ino && lo == ip->ino;
+                    top = cycle = q == ip->ino && lo == ip->ino;
                 }
             }
             if (top)
                 problem(k, PFS_CHECK_ORPHAN, ip->ino, FS_LCN_NONE, path,
                         &(struct ck_fix){.kind = FIX_ORPHAN, .ino = ip->ino},
-                        "%s inode %llu (stored link count %u) is reached from no directory",
+                        "%s inode %llu (stored link count %u) is reached from no directory%s",
                         ip->dir ? "directory" : S_ISREG(ip->mode) ? "file" : "special",
-                        (unsigned long long)ip->ino, ip->nlink);
+                        (unsigned long long)ip->ino, ip->nlink,
+                        cycle ? " outside a cycle of directories naming each other" : "");
             if (ip->next)
                 problem(k, PFS_CHECK_LEAKED, ip->ino, FS_LCN_NONE, path,
                         &(struct ck_fix){.kind = FIX_ORPHAN, .ino = ip->ino},
@@ -770,11 +791,23 @@ static void check_fixity(struct ck *k)
     char path[PFS_PATH_MAX];
     for (size_t i = 0; i < k->ninodes; i++) {
         struct fs_inode *ip = k->inodes[i];
-        if (!S_ISREG(ip->mode) || !k->reach[i] || !(ip->flags & FS_I_DIGEST))
+        if (!S_ISREG(ip->mode) || !k->reach[i])
             continue;
         path_of(k, i, path, sizeof path);
         if (strlen(k->subtree) && !under(k, path))
             continue;
+        /* after a rescue every file must prove its content, or leave the tree */
+        const struct ck_fix *qf =
+            k->rescue ? &(struct ck_fix){.kind = FIX_QUARANTINE, .ino = ip->ino} : NULL;
+        const char *qw = k->rescue ? "the rebuilt tree does not keep it (restore it from a copy)"
+                                   : "data cannot be repaired (restore this file from a copy)";
+        if (!(ip->flags & FS_I_DIGEST)) {
+            if (k->rescue)
+                problem(k, PFS_CHECK_FIXITY, ip->ino, FS_LCN_NONE, path, qf,
+                        "no fixity digest (%s) to verify it by; the rebuilt tree does not "
+                        "keep it (restore it from a copy)", PFS_FIXITY_XATTR);
+            continue;
+        }
         crypto_generichash_state st;
         uint8_t dg[PFS_FIXITY_BYTES];
         bool ok = true;
@@ -789,14 +822,15 @@ static void check_fixity(struct ck *k)
                     memset(k->buf2, 0, FS_CLUSTER);
                 } else if (sector_read(fs->dev, lcn, k->buf2, NULL) < 0) {
                     size_t before = k->rep->count;
-                    problem(k, PFS_CHECK_UNREADABLE, ip->ino, lcn, path, NULL,
-                            "bytes %llu-%llu (LCN %llu) cannot be read back; data cannot be "
-                            "repaired (restore this file from a copy)",
+                    problem(k, PFS_CHECK_UNREADABLE, ip->ino, lcn, path, qf,
+                            "bytes %llu-%llu (LCN %llu) cannot be read back; %s",
                             (unsigned long long)off, (unsigned long long)(off + len - 1),
-                            (unsigned long long)lcn);
+                            (unsigned long long)lcn, qw);
                     if (k->rep->count > before)
                         k->rep->problems[before].offset = off;
                     ok = false;
+                    if (k->rescue)
+                        break; /* one line: the whole file leaves the tree */
                     continue;
                 }
                 crypto_generichash_update(&st, k->buf2, len);
@@ -805,9 +839,8 @@ static void check_fixity(struct ck *k)
         crypto_generichash_final(&st, dg, sizeof dg);
         k->rep->files_hashed += ok;
         if (ok && memcmp(dg, ip->digest, sizeof dg) != 0)
-            problem(k, PFS_CHECK_FIXITY, ip->ino, FS_LCN_NONE, path, NULL,
-                    "content differs from its fixity digest (%s); data cannot be repaired "
-                    "(restore this file from a copy)", PFS_FIXITY_XATTR);
+            problem(k, PFS_CHECK_FIXITY, ip->ino, FS_LCN_NONE, path, qf,
+                    "content differs from its fixity digest (%s); %s", PFS_FIXITY_XATTR, qw);
     }
 }
 
@@ -846,7 +879,9 @@ static int repair(struct ck *k)
     bool model = false, anchors = false;
     int rc;
     const uint32_t lossy = 1u << PFS_CHECK_RECORD | 1u << PFS_CHECK_LOG_LOST |
-                           1u << PFS_CHECK_DIRENT | 1u << PFS_CHECK_DIR_NAMES;
+                           1u << PFS_CHECK_DIRENT | 1u << PFS_CHECK_DIR_NAMES |
+                           1u << PFS_CHECK_CKPT_LOST | 1u << PFS_CHECK_FIXITY |
+                           1u << PFS_CHECK_UNREADABLE;
 
     if (k->opt->repair_classes) {
         for (size_t i = 0; i < r->count; i++) {
@@ -911,6 +946,32 @@ static int repair(struct ck *k)
             model = true;
             break;
         }
+        case FIX_QUARANTINE: {
+            /* a rescued file that did not prove its content: every name of it goes,
+             * and it is kept as /lost+found/#INODE */
+            struct fs_inode *lf = ip ? lost_found(k) : NULL;
+            if (!lf) {
+                f->kind = FIX_NONE;
+                break;
+            }
+            for (size_t d = 0; d < k->ninodes; d++) {
+                struct fs_inode *dp = k->inodes[d];
+                for (size_t e = 0; dp->dir && e < dp->dir->n; e++)
+                    if (dp->dir->ents[e].ino == ip->ino)
+                        fs_dir_remove(fs, dp, &dp->dir->ents[e]);
+            }
+            char name[32];
+            snprintf(name, sizeof name, "#%llu", (unsigned long long)ip->ino);
+            if (fs_dir_add(fs, lf, name, strlen(name), ip->ino) < 0) {
+                f->kind = FIX_NONE;
+                break;
+            }
+            size_t dl = strlen(r->problems[i].detail);
+            snprintf(r->problems[i].detail + dl, sizeof r->problems[i].detail - dl,
+                     "; moved to /lost+found/%s", name);
+            model = true;
+            break;
+        }
         case FIX_NLINK:
             model = true; /* every count is set from the entries below */
             break;
@@ -922,6 +983,7 @@ static int repair(struct ck *k)
             }
             model = true;
             break;
+        case FIX_DMA: /* rewritten by sector_open (read-write) already */
         case FIX_CLONE:
         case FIX_NONE:
             break;
@@ -929,6 +991,11 @@ static int repair(struct ck *k)
     }
     if (k->err)
         return k->err;
+    /* a rescued tree is written only without the files that failed their digest */
+    for (size_t i = 0; k->rescue && i < r->count; i++)
+        if (r->problems[i].repairable && k->fix[i].kind == FIX_NONE &&
+            (r->problems[i].cls == PFS_CHECK_FIXITY || r->problems[i].cls == PFS_CHECK_UNREADABLE))
+            return 0;
     /* counts and parents from the repaired tree */
     if ((rc = collect(k)) < 0 || (rc = walk(k, false)) < 0)
         return rc;
@@ -1034,6 +1101,61 @@ static bool subtree_exists(struct ck *k)
     return ip != NULL;
 }
 
+/* The newest checkpoint is lost on both copies (its CKPT_LOST problem is the last
+ * reported): load the newest older anchor whose checkpoint and log read. Its tree may
+ * name data clusters reused since, so every file is then verified against its digest
+ * (check_fixity in rescue mode) and those that fail leave the tree for /lost+found.
+ * Returns 0 with the older tree loaded, 1 if none loads, or a negative errno. */
+static int rescue(struct ck *k, const struct fs_anchor *best)
+{
+    struct pfs_check_report *r = k->rep;
+    size_t lost = r->count - 1;
+    if (k->subtree[0])
+        return 1; /* every file must be verified, not those of one subtree */
+    for (unsigned i = 0; i < k->nolder; i++) {
+        size_t before = r->count;
+        int rc = load_anchor(k, &k->older[i]);
+        if (rc == -EBADMSG) {
+            r->count = before; /* this one is lost too: try the next */
+            continue;
+        }
+        if (rc < 0)
+            return rc;
+        /* the repair writes generation best + 1: above every anchor on the medium */
+        k->fs->gen = best->generation;
+        k->rescue = true;
+        struct pfs_check_problem *p = &r->problems[lost];
+        char *tail = strstr(p->detail, "; a read-only mount");
+        if (tail)
+            *tail = '\0';
+        size_t dl = strlen(p->detail);
+        snprintf(p->detail + dl, sizeof p->detail - dl,
+                 "; the tree of generation %llu reads, its files verified by digest",
+                 (unsigned long long)k->older[i].generation);
+        k->fix[lost] = (struct ck_fix){.kind = FIX_CHAIN};
+        p->repairable = true;
+        return 0;
+    }
+    return 1;
+}
+
+/* The sector layer's four defect management copies: sector_open counts the valid ones,
+ * and a read-write open has already rewritten the others from the best one. */
+static void check_dma(struct ck *k, struct sector_dev *dev, bool rewritten)
+{
+    struct sector_stats st;
+    if (sector_stats_get(dev, &st) < 0 || st.dma_copies_valid >= 4)
+        return;
+    unsigned lost = 4 - st.dma_copies_valid;
+    problem(k, PFS_CHECK_DMA_COPY, 0, FS_LCN_NONE, "/", &(struct ck_fix){.kind = FIX_DMA},
+            "%u of 4 defect management copies of the sector layer valid; %s from a valid "
+            "copy",
+            st.dma_copies_valid,
+            rewritten ? (lost == 1 ? "the lost one rewritten" : "the lost ones rewritten")
+                      : (lost == 1 ? "a read-write open rewrites the lost one"
+                                   : "a read-write open rewrites the lost ones"));
+}
+
 int pfs_check(struct medium *m, const struct pfs_check_options *opt,
               struct pfs_check_report *rep)
 {
@@ -1086,15 +1208,15 @@ int pfs_check(struct medium *m, const struct pfs_check_options *opt,
         rc = -ENOMEM;
         goto out;
     }
+    check_dma(&k, dev, !so.read_only);
     struct fs_anchor best;
     bool found;
     if ((rc = check_anchors(&k, &best, &found)) < 0 || !found)
         goto done;
     rep->generation = best.generation;
     rc = load_anchor(&k, &best);
-    if (rc == -EBADMSG) {
-        rc = 0; /* CKPT_LOST reported: no tree to check (an older anchor's clusters may
-                 * have been reused; mount -o ro rescues what it can) */
+    if (rc == -EBADMSG && (rc = rescue(&k, &best)) > 0) {
+        rc = 0; /* CKPT_LOST reported, and no older tree reads: nothing to check */
         goto done;
     }
     if (rc < 0 || (rc = collect(&k)) < 0)
@@ -1111,7 +1233,7 @@ int pfs_check(struct medium *m, const struct pfs_check_options *opt,
     check_model(&k);
     if (opt->owners && !k.err && (rc = fill_owners(&k)) < 0)
         goto done;
-    if (opt->fixity)
+    if (opt->fixity || k.rescue)
         check_fixity(&k);
     if (k.err) {
         rc = k.err;

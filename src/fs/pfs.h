@@ -270,6 +270,7 @@ enum pfs_check_class {
     PFS_CHECK_EXTENT_EOF,     /* an extent beyond the end of its file */
     PFS_CHECK_UNREADABLE,     /* file data that cannot be read back (fixity pass) */
     PFS_CHECK_FIXITY,         /* file content differs from its fixity digest */
+    PFS_CHECK_DMA_COPY,       /* a sector-layer defect management copy lost (1-3 of 4) */
     PFS_CHECK_CLASS_COUNT
 };
 
@@ -354,7 +355,11 @@ void pfs_check_options_default(struct pfs_check_options *opt);
  * file, and with opt->fixity every file's content against its digest. With
  * opt->repair, bad copies and anchors are rewritten and the model is fixed (orphans to
  * /lost+found, link counts, duplicate and beyond-EOF extents dropped) and written as a
- * fresh checkpoint. Fills *rep (free with pfs_check_report_free) even on failure.
+ * fresh checkpoint. A checkpoint lost on both copies is rebuilt from the newest older
+ * anchor that reads; every file of that tree is read against its fixity digest (even
+ * without opt->fixity) and those that fail are moved to /lost+found (FIXITY or
+ * UNREADABLE problems marked repairable). A lost defect management copy (DMA_COPY) is
+ * rewritten by the sector layer when the medium is opened read-write. Fills *rep (free with pfs_check_report_free) even on failure.
  * Returns 0 when the check ran (problems are in rep), or -EUCLEAN (no phasefs here),
  * -ENOENT (opt->path names nothing in the tree), -ENAMETOOLONG (opt->path too long),
  * -EIO, -EROFS (repair on a read-only medium), -ENOMEM, -EINVAL.

@@ -35,10 +35,19 @@
  *   damage data PATH                     a byte of the file's first data cluster
  *   damage destroy-data PATH             its physical cluster recorded with noise
  *                                        (uncorrectable)
+ *   damage dma COPY                      defect management copy 0-3 (L0 inner, L0
+ *                                        outer, L1 inner, L1 outer) recorded with noise
  *   damage unlink PATH                   append a commit that removes PATH's entry only
  *                                        (its inode stays, an orphan)
  *   damage share A B                     ... that gives B's first cluster A's LCN
  *   damage beyond-eof PATH               ... that adds an extent far beyond PATH's end
+ *   damage bad-record PATH               ... that puts PATH's first cluster beyond the
+ *                                        medium (the record does not apply)
+ *   damage extent-on-anchor PATH         ... that puts it on anchor slot 0's cluster
+ *   damage free PATH                     ... that frees PATH's inode (its entry stays)
+ *   damage second-name DIR NEW           ... that adds an entry NEW naming directory DIR
+ *   damage cycle DIR SUB                 ... that removes DIR's entry and names DIR from
+ *                                        SUB, a directory under it (a cycle)
  * Exit 0, or 1 with one line on stderr naming the recipe line.
  */
 #include "medium.h"
@@ -351,57 +360,141 @@ static uint64_t fs_ino(struct state *s, const char *path, uint64_t *lcn0)
     return a.ino;
 }
 
-/* damage unlink PATH: a commit removing PATH's entry only (its inode stays, an orphan).
+/* Records as format.c lays them out: type, reserved, body length, body. */
+static uint32_t rec_head(uint8_t *rec, uint16_t type, uint32_t blen)
+{
+    util_le16_put(rec, type);
+    util_le16_put(rec + 2, 0);
+    util_le32_put(rec + 4, blen);
+    return 8 + blen;
+}
+
+static uint32_t rec_extent(uint8_t *rec, uint64_t ino, uint64_t idx, uint64_t lcn)
+{
+    util_le64_put(rec + 8, ino);
+    util_le64_put(rec + 16, idx);
+    util_le64_put(rec + 24, lcn);
+    return rec_head(rec, 5 /* FS_REC_EXTENT */, 24);
+}
+
+/* DIRENT_ADD (ino != 0) or DIRENT_DEL (ino == 0) of name in directory dir */
+static uint32_t rec_dirent(struct state *s, uint8_t *rec, uint64_t dir, const char *name,
+                           uint64_t ino)
+{
+    size_t nl = strlen(name);
+    if (nl > 255)
+        fail(s, "name too long");
+    uint8_t *p = rec + 8;
+    util_le64_put(p, dir);
+    p += 8;
+    if (ino) {
+        util_le64_put(p, ino);
+        p += 8;
+    }
+    util_le16_put(p, (uint16_t)nl);
+    memcpy(p + 2, name, nl);
+    return rec_head(rec, ino ? 3 : 4, (uint32_t)(p + 2 + nl - (rec + 8)));
+}
+
+/* Crafted commits (appended to the log in force; the image stays unmounted):
+ * damage unlink PATH: remove PATH's entry only (its inode stays, an orphan).
  * damage share A B: B's first cluster made A's (a cluster referenced twice).
- * damage beyond-eof PATH: an extent at file cluster 1000 of PATH, a free cluster. */
+ * damage beyond-eof PATH: an extent at file cluster 1000 of PATH, a free cluster.
+ * damage bad-record PATH: an extent of PATH on a cluster beyond the medium (the record
+ *   does not apply).
+ * damage extent-on-anchor PATH: PATH's file cluster 0 on anchor slot 0's cluster.
+ * damage free PATH: free PATH's (file) inode; its entry stays, naming nothing.
+ * damage second-name DIR NEW: an entry NEW naming directory DIR as well.
+ * damage cycle DIR SUB: DIR's entry removed and SUB (a directory under DIR) given an
+ *   entry naming DIR: the two form a cycle no path from the root reaches. */
 static void inject(struct state *s, const struct pfs_check_report *r, char **w, int n)
 {
-    uint8_t rec[512];
-    uint32_t len;
+    uint8_t rec[1024];
+    uint32_t len = 0;
+    const char *name;
+    uint64_t dir;
     if (!strcmp(w[1], "unlink") && n == 3) {
-        const char *name;
         fs_mount(s);
-        uint64_t dir = fs_parent(s, w[2], &name);
-        size_t nl = strlen(name);
-        if (nl > 255)
-            fail(s, "name too long");
-        util_le16_put(rec, 4); /* FS_REC_DIRENT_DEL */
-        util_le16_put(rec + 2, 0);
-        util_le32_put(rec + 4, (uint32_t)(10 + nl));
-        util_le64_put(rec + 8, dir);
-        util_le16_put(rec + 16, (uint16_t)nl);
-        memcpy(rec + 18, name, nl);
-        len = (uint32_t)(18 + nl);
-    } else {
-        uint64_t lcn_a = UINT64_MAX, ino;
-        if (!strcmp(w[1], "share") && n == 4) {
-            (void)fs_ino(s, w[2], &lcn_a);
-            ino = fs_ino(s, w[3], NULL);
-        } else if (!strcmp(w[1], "beyond-eof") && n == 3) {
-            ino = fs_ino(s, w[2], NULL);
-            open_dev(s);
-            lcn_a = sector_logical_clusters(s->dev) / 2 - 2; /* free when young */
-            close_dev(s);
-        } else {
-            fail(s, "damage unlink PATH | share A B | beyond-eof PATH");
-        }
+        dir = fs_parent(s, w[2], &name);
+        len = rec_dirent(s, rec, dir, name, 0);
+    } else if (!strcmp(w[1], "share") && n == 4) {
+        uint64_t lcn_a;
+        (void)fs_ino(s, w[2], &lcn_a);
         if (lcn_a == UINT64_MAX)
             fail(s, "%s has no data cluster", w[2]);
-        util_le16_put(rec, 5); /* FS_REC_EXTENT */
-        util_le16_put(rec + 2, 0);
-        util_le32_put(rec + 4, 24);
-        util_le64_put(rec + 8, ino);
-        util_le64_put(rec + 16, !strcmp(w[1], "share") ? 0 : 1000);
-        util_le64_put(rec + 24, lcn_a);
-        len = 32;
+        len = rec_extent(rec, fs_ino(s, w[3], NULL), 0, lcn_a);
+    } else if (!strcmp(w[1], "beyond-eof") && n == 3) {
+        uint64_t ino = fs_ino(s, w[2], NULL);
+        open_dev(s);
+        uint64_t lcn = sector_logical_clusters(s->dev) / 2 - 2; /* free when young */
+        close_dev(s);
+        len = rec_extent(rec, ino, 1000, lcn);
+    } else if (!strcmp(w[1], "bad-record") && n == 3) {
+        uint64_t ino = fs_ino(s, w[2], NULL);
+        open_dev(s);
+        uint64_t lcn = sector_logical_clusters(s->dev) + 7;
+        close_dev(s);
+        len = rec_extent(rec, ino, 0, lcn);
+    } else if (!strcmp(w[1], "extent-on-anchor") && n == 3) {
+        len = rec_extent(rec, fs_ino(s, w[2], NULL), 0, r->anchor_lcn[0]);
+    } else if (!strcmp(w[1], "free") && n == 3) {
+        util_le64_put(rec + 8, fs_ino(s, w[2], NULL));
+        len = rec_head(rec, 2 /* FS_REC_FREE */, 8);
+    } else if (!strcmp(w[1], "second-name") && n == 4) {
+        uint64_t ino = fs_ino(s, w[2], NULL);
+        dir = fs_parent(s, w[3], &name);
+        len = rec_dirent(s, rec, dir, name, ino);
+    } else if (!strcmp(w[1], "cycle") && n == 4) {
+        uint64_t ino = fs_ino(s, w[2], NULL);
+        uint64_t sub = fs_ino(s, w[3], NULL);
+        dir = fs_parent(s, w[2], &name);
+        len = rec_dirent(s, rec, dir, name, 0);
+        len += rec_dirent(s, rec + len, sub, name, ino);
+    } else {
+        fail(s, "damage unlink PATH | share A B | beyond-eof PATH | bad-record PATH | "
+                "extent-on-anchor PATH | free PATH | second-name DIR NEW | cycle DIR SUB");
     }
     fs_unmount(s);
     close_dev(s);
     append_commit(s, r, rec, len);
 }
 
+/* damage dma COPY: every physical cluster of the copy recorded with noise, as
+ * tests/unit/test_sector.c loses copies (sector_locate does not reach them). */
+static void destroy_dma(struct state *s, const char *word)
+{
+    static uint8_t raw[MEDIUM_CLUSTER_BYTES];
+    char *end;
+    unsigned long c = strtoul(word, &end, 10);
+    if (end == word || *end || c > 3)
+        fail(s, "damage dma COPY: COPY is 0-3, not '%s'", word);
+    fs_unmount(s);
+    open_dev(s);
+    struct sector_stats st;
+    int rc = sector_stats_get(s->dev, &st);
+    close_dev(s);
+    if (rc < 0)
+        fail(s, "sector statistics: %s", strerror(-rc));
+    unsigned layer = (unsigned)c / 2;
+    uint64_t first = c % 2 ? st.layer_clusters - st.dma_clusters : 0;
+    uint64_t x = s->seed ^ 0xd3a0u ^ c;
+    for (uint32_t j = 0; rc == 0 && j < st.dma_clusters; j++) {
+        for (size_t i = 0; i < sizeof raw; i += 8) {
+            uint64_t v = splitmix(&x);
+            memcpy(raw + i, &v, sizeof raw - i < 8 ? sizeof raw - i : 8);
+        }
+        rc = medium_cluster_write(s->m, layer, first + j, raw, NULL);
+    }
+    if (rc < 0)
+        fail(s, "destroying DMA copy %lu: %s", c, strerror(-rc));
+}
+
 static void damage(struct state *s, char **w, int n)
 {
+    if (!strcmp(w[1], "dma") && n == 3) {
+        destroy_dma(s, w[2]);
+        return;
+    }
     if (!strcmp(w[1], "destroy-data") && n == 3) {
         /* the physical cluster under the file's first LCN recorded with noise: it no
          * longer decodes (uncorrectable) */
@@ -450,7 +543,13 @@ static void damage(struct state *s, char **w, int n)
     if (rc < 0)
         fail(s, "locating the metadata: %s", strerror(-rc));
     unsigned long idx = n >= 3 ? strtoul(w[2], NULL, 10) : 0;
-    if (!strcmp(w[1], "unlink") || !strcmp(w[1], "share") || !strcmp(w[1], "beyond-eof")) {
+    static const char *const crafted[] = {"unlink", "share", "beyond-eof", "bad-record",
+                                          "extent-on-anchor", "free", "second-name",
+                                          "cycle"};
+    bool commit = false;
+    for (size_t i = 0; i < sizeof crafted / sizeof *crafted; i++)
+        commit |= !strcmp(w[1], crafted[i]);
+    if (commit) {
         inject(s, &r, w, n);
     } else if (!strcmp(w[1], "anchor") && n == 3 && idx < 8) {
         flip(s, r.anchor_lcn[idx], 20);
