@@ -13,12 +13,16 @@
 #include "tool.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -56,6 +60,35 @@ static bool map_kind_ok(const char *path)
 {
     const char *dot = strrchr(path, '.');
     return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".svg"));
+}
+
+/*
+ * The phasefs daemon locks the image while mounted (exclusively), and so does mkfs. A check
+ * of a mounted filesystem would read it mid-change, and a repair under it would destroy
+ * it: take the lock, shared to check, exclusive to repair, held until exit. fusermount3
+ * returns before the daemon has flushed, so wait a while for it first. A file that cannot
+ * be opened is left to the check, which says why.
+ */
+#define LOCK_WAIT_MS 5000
+static int lock_image(const char *image, bool exclusive)
+{
+    int fd = open(image, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int rc, waited_ms = 0;
+    while ((rc = flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB)) < 0 &&
+           errno == EWOULDBLOCK && waited_ms < LOCK_WAIT_MS) {
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        waited_ms += 50;
+    }
+    if (rc < 0 && errno == EWOULDBLOCK) {
+        tool_error(image, "in use by a phasefs daemon (mounted); unmount it first "
+                          "(fusermount3 -u)");
+        close(fd);
+        return -EBUSY;
+    }
+    return 0; /* the descriptor, and so the lock, lives until exit */
 }
 
 int main(int argc, char **argv)
@@ -116,6 +149,8 @@ int main(int argc, char **argv)
         return FSCK_EXIT_USAGE;
     }
     o.image = argv[optind];
+    if (lock_image(o.image, o.repair != FSCK_REPAIR_NONE) < 0)
+        return FSCK_EXIT_OPERATIONAL;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -94,6 +94,9 @@ expect_eq "$(cat "$MNT/second")" "fstab" "usable as soon as phasefs returns"
 MNT2="$TEST_TMP/mnt2"
 mkdir -p "$MNT2"
 FS_MOUNTS="$FS_MOUNTS $MNT2"
+expect_exit 8 "fsck.phasefs -y on a mounted image is refused (exit 8)" -- "$top_builddir/fsck.phasefs" -y "$IMG"
+expect_one_line "$ERR" "... with one line"
+expect_grep "$ERR" "in use by a phasefs daemon" "... saying it is mounted"
 expect_exit 3 "mkfs.phasefs --force on a mounted image is refused" -- "$MKFS" -f -s 16M "$IMG"
 expect_grep "$ERR" "in use by a phasefs daemon" "... saying a daemon has it"
 expect_eq "$(cat "$MNT/second")" "fstab" "... and the mounted filesystem is untouched"
@@ -103,6 +106,8 @@ expect_grep "$ERR" "in use" "... that says it is in use"
 expect_exit 0 "fusermount3 -u" -- fusermount3 -u "$MNT"
 # fusermount3 returns before the old daemon has flushed and let go of the image: a mount
 # straight after it waits for the lock instead of calling the image in use.
+expect_exit 0 "fsck.phasefs right after fusermount3 -u waits for the daemon: clean" -- \
+    "$top_builddir/fsck.phasefs" -n -f "$IMG"
 expect_exit 0 "mounting again right after fusermount3 -u waits for the old daemon" -- \
     "$PHASEFS" "$IMG" "$MNT"
 expect_eq "$(cat "$MNT/second")" "fstab" "... and sees the data"
