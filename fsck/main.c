@@ -72,20 +72,10 @@ static bool map_kind_ok(const char *path)
 #define LOCK_WAIT_MS 5000
 static int lock_image(const char *image, bool exclusive)
 {
-    int fd = open(image, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    int rc, waited_ms = 0;
-    while ((rc = flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB)) < 0 &&
-           errno == EWOULDBLOCK && waited_ms < LOCK_WAIT_MS) {
-        struct timespec pause = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-        waited_ms += 50;
-    }
-    if (rc < 0 && errno == EWOULDBLOCK) {
+    int fd = tool_image_lock(image, exclusive, LOCK_WAIT_MS);
+    if (fd == -EWOULDBLOCK) {
         tool_error(image, "in use by a phasefs daemon (mounted); unmount it first "
                           "(fusermount3 -u)");
-        close(fd);
         return -EBUSY;
     }
     return 0; /* the descriptor, and so the lock, lives until exit */

@@ -311,27 +311,16 @@ static int mount_fs(const char *image, struct medium *m, const struct pfs_mount_
 #define LOCK_WAIT_MS 5000
 static int lock_image(const char *image, bool read_only, int *fd_out)
 {
-    int fd = open(image, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return PHASEFS_EXIT_OK; /* medium_open reports why */
-    int rc, waited_ms = 0;
-    while ((rc = flock(fd, (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB)) < 0 &&
-           errno == EWOULDBLOCK && waited_ms < LOCK_WAIT_MS) {
-        struct timespec pause = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-        waited_ms += 50;
+    int fd = tool_image_lock(image, !read_only, LOCK_WAIT_MS);
+    if (fd == -EWOULDBLOCK) {
+        tool_error(image, "in use by another phasefs daemon (mounted already?); "
+                          "unmount it first");
+        return PHASEFS_EXIT_MEDIUM;
     }
-    if (rc < 0) {
-        int e = errno;
-        close(fd);
-        if (e == EWOULDBLOCK) {
-            tool_error(image, "in use by another phasefs daemon (mounted already?); "
-                              "unmount it first");
-            return PHASEFS_EXIT_MEDIUM;
-        }
-        return PHASEFS_EXIT_OK; /* no locks on this filesystem: go on without */
-    }
-    *fd_out = fd;
+    if (fd >= 0)
+        *fd_out = fd;
+    /* otherwise medium_open reports why the image cannot be opened, or the filesystem
+     * has no locks: go on without */
     return PHASEFS_EXIT_OK;
 }
 

@@ -168,10 +168,9 @@ int main(int argc, char **argv)
 
     /* phasefs holds a lock on the image while mounted: never format under a daemon, and
      * keep the lock while formatting so none mounts the half-made image. */
-    int lock_fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+    int lock_fd = tool_image_lock(path, true, 0);
+    if (lock_fd == -EWOULDBLOCK) {
         tool_error(path, "in use by a phasefs daemon; unmount it first (fusermount3 -u)");
-        close(lock_fd);
         return MKFS_EXIT_MEDIUM;
     }
 

@@ -7,6 +7,8 @@
 #include "medium.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -59,6 +61,26 @@ const char *tool_strerror(int neg_errno)
     default:
         return strerror(-neg_errno);
     }
+}
+
+int tool_image_lock(const char *path, bool exclusive, int wait_ms)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc, waited_ms = 0;
+    while ((rc = flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB)) < 0 &&
+           errno == EWOULDBLOCK && waited_ms < wait_ms) {
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        waited_ms += 50;
+    }
+    if (rc < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
 }
 
 void tool_profile_error(const char *spec, int rc, const struct medium_parse_error *err)

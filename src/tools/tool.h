@@ -23,6 +23,15 @@ void tool_error(const char *object, const char *fmt, ...)
 /* Describe a negative errno from libmedium in user words (never NULL). */
 const char *tool_strerror(int neg_errno);
 
+/*
+ * Take the lock a phasefs daemon holds on a mounted image (flock: shared or exclusive),
+ * waiting up to wait_ms for a daemon still flushing after an unmount. Returns the
+ * descriptor holding the lock (keep it open for as long as the lock is needed),
+ * -EWOULDBLOCK if the image is still in use, or another negative errno (the image cannot
+ * be opened: the caller's open of it will say why).
+ */
+int tool_image_lock(const char *path, bool exclusive, int wait_ms);
+
 /* Print why a profile did not load (medium_profile_load's rc and err) as one line:
  * the file, line and key when known, and where the format is described. */
 struct medium_parse_error;
