@@ -441,10 +441,8 @@ static int open_locked(struct pfs *fs, const struct pfs_ctx *ctx, struct fs_inod
             return rc;
     }
     if ((writes(flags) || (flags & O_TRUNC)) && S_ISREG(ip->mode)) {
-        if (fs->read_only)
-            return -EROFS;
-        if (fs->fatal)
-            return fs->fatal;
+        if ((rc = fs_writable(fs)) < 0)
+            return rc;
     }
     if ((flags & O_TRUNC) && S_ISREG(ip->mode)) {
         /* POSIX marks the times on every O_TRUNC open of an existing file, empty or not
@@ -743,11 +741,7 @@ ssize_t pfs_write(struct pfs *fs, uint64_t ino, uint64_t fh, const void *buf, si
         rc = ip->dir ? -EISDIR : -EINVAL;
         goto out;
     }
-    if (fs->read_only) {
-        rc = -EROFS;
-        goto out;
-    }
-    if ((rc = fs->fatal) < 0)
+    if ((rc = fs_writable(fs)) < 0)
         goto out;
     if (size == 0)
         goto out;

@@ -37,6 +37,7 @@
 #ifndef PHASEFS_FS_PRIV_H
 #define PHASEFS_FS_PRIV_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -331,6 +332,13 @@ struct pfs {
     pthread_cond_t cond;
     bool thread_started, stopping;
 };
+
+/* May the filesystem change now? -EROFS when mounted read-only, else the error that
+ * stopped all changes (fs->fatal, 0 while healthy). Holds fs->lock. */
+static inline int fs_writable(const struct pfs *fs)
+{
+    return fs->read_only ? -EROFS : fs->fatal;
+}
 
 /* ---- meta.c ------------------------------------------------------------------------- */
 int fs_itable_init(struct fs_itable *t);

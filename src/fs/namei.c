@@ -70,13 +70,6 @@ static int get_dir(struct pfs *fs, uint64_t ino, struct fs_inode **dp)
     return 0;
 }
 
-static int writable(struct pfs *fs)
-{
-    if (fs->read_only)
-        return -EROFS;
-    return fs->fatal;
-}
-
 void fs_inode_drop(struct pfs *fs, struct fs_inode *ip)
 {
     for (size_t i = 0; i < ip->next; i++)
@@ -163,7 +156,7 @@ int pfs_setattr(struct pfs *fs, const struct pfs_ctx *ctx, uint64_t ino,
         rc = -ENOENT;
         goto out;
     }
-    if (fields && (rc = writable(fs)) < 0)
+    if (fields && (rc = fs_writable(fs)) < 0)
         goto out;
     bool write_handle = (fields & PFS_SET_FH) && fs_handle_writes(fs, ino, sa->fh);
     if ((rc = fs_setattr_check(ctx, ip, sa, fields, write_handle)) < 0)
@@ -230,7 +223,7 @@ static int create_locked(struct pfs *fs, const struct pfs_ctx *ctx, uint64_t par
 
     if ((rc = fs_name_check(name, &len)) < 0)
         return rc;
-    if ((rc = writable(fs)) < 0)
+    if ((rc = fs_writable(fs)) < 0)
         return rc;
     if ((rc = get_dir(fs, parent, &dp)) < 0 || (rc = fs_perm(ctx, dp, X_OK)) < 0)
         return rc;
@@ -387,7 +380,7 @@ int pfs_link(struct pfs *fs, const struct pfs_ctx *ctx, uint64_t ino, uint64_t n
     if ((rc = fs_name_check(newname, &len)) < 0)
         return rc;
     pthread_mutex_lock(&fs->lock);
-    if ((rc = writable(fs)) < 0)
+    if ((rc = fs_writable(fs)) < 0)
         goto out;
     if (!(ip = fs_iget(fs, ino))) {
         rc = -ENOENT;
@@ -455,7 +448,7 @@ static int remove_common(struct pfs *fs, const struct pfs_ctx *ctx, uint64_t par
     if ((rc = fs_name_check(name, &len)) < 0)
         return rc;
     pthread_mutex_lock(&fs->lock);
-    if ((rc = writable(fs)) < 0)
+    if ((rc = fs_writable(fs)) < 0)
         goto out;
     if ((rc = get_dir(fs, parent, &dp)) < 0 || (rc = fs_perm(ctx, dp, X_OK)) < 0)
         goto out;
@@ -533,7 +526,7 @@ static int rename_locked(struct pfs *fs, const struct pfs_ctx *ctx, uint64_t par
     int rc;
     bool xchg = flags & PFS_RENAME_EXCHANGE;
 
-    if ((rc = writable(fs)) < 0)
+    if ((rc = fs_writable(fs)) < 0)
         return rc;
     if ((rc = get_dir(fs, parent, &sdp)) < 0 || (rc = get_dir(fs, newparent, &ddp)) < 0)
         return rc;

@@ -95,11 +95,7 @@ int pfs_setxattr(struct pfs *fs, const struct pfs_ctx *ctx, uint64_t ino, const 
     }
     if ((rc = xperm(ctx, fs, ip, name, true)) < 0)
         goto out;
-    if (fs->read_only) {
-        rc = -EROFS;
-        goto out;
-    }
-    if ((rc = fs->fatal) < 0)
+    if ((rc = fs_writable(fs)) < 0)
         goto out;
     struct fs_xattr *x = fs_xattr_find(ip, name);
     if ((flags & XATTR_CREATE) && x) {
@@ -252,11 +248,7 @@ int pfs_removexattr(struct pfs *fs, const struct pfs_ctx *ctx, uint64_t ino, con
     }
     if ((rc = xperm(ctx, fs, ip, name, true)) < 0)
         goto out;
-    if (fs->read_only) {
-        rc = -EROFS;
-        goto out;
-    }
-    if ((rc = fs->fatal) < 0)
+    if ((rc = fs_writable(fs)) < 0)
         goto out;
     if ((rc = fs_xattr_remove(fs, ip, name)) < 0)
         goto out;
