@@ -194,60 +194,35 @@ void fsck_fs_text(FILE *out, const char *image, const struct fsck_fs *f, const c
                 !f->repair && r->count > fixed ? " (no changes made; -p or -y repairs)" : "");
 }
 
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
-void fsck_fs_json_body(FILE *out, const struct fsck_fs *f, const char *indent)
+void fsck_fs_json(struct tool_json *j, const char *key, const struct fsck_fs *f)
 {
     const struct pfs_check_report *r = &f->rep;
-    fprintf(out, "{\n%s  \"generation\": %llu,\n%s  \"anchors_valid\": %u,\n", indent,
-            (unsigned long long)r->generation, indent, r->anchors_valid);
-    fprintf(out, "%s  \"log_clusters\": %llu,\n%s  \"inodes\": %llu,\n", indent,
-            (unsigned long long)r->log_clusters, indent, (unsigned long long)r->inodes);
-    fprintf(out, "%s  \"directories\": %llu,\n%s  \"files\": %llu,\n", indent,
-            (unsigned long long)r->directories, indent, (unsigned long long)r->files);
-    fprintf(out, "%s  \"data_clusters\": %llu,\n%s  \"fixity_checked\": %s,\n", indent,
-            (unsigned long long)r->data_clusters, indent, f->fixity ? "true" : "false");
-    fprintf(out, "%s  \"files_hashed\": %llu,\n%s  \"problems\": [", indent,
-            (unsigned long long)r->files_hashed, indent);
+    tool_json_object(j, key);
+    tool_json_uint(j, "generation", r->generation);
+    tool_json_uint(j, "anchors_valid", r->anchors_valid);
+    tool_json_uint(j, "log_clusters", r->log_clusters);
+    tool_json_uint(j, "inodes", r->inodes);
+    tool_json_uint(j, "directories", r->directories);
+    tool_json_uint(j, "files", r->files);
+    tool_json_uint(j, "data_clusters", r->data_clusters);
+    tool_json_bool(j, "fixity_checked", f->fixity);
+    tool_json_uint(j, "files_hashed", r->files_hashed);
+    tool_json_array(j, "problems");
     for (size_t i = 0; i < r->count; i++) {
         const struct pfs_check_problem *p = &r->problems[i];
-        fprintf(out, "%s\n%s    {\"class\": ", i ? "," : "", indent);
-        json_str(out, pfs_check_class_name(p->cls));
-        fprintf(out, ", \"path\": ");
-        json_str(out, p->path);
-        fprintf(out, ", \"inode\": %llu, \"lcn\": ", (unsigned long long)p->ino);
+        tool_json_object(j, NULL);
+        tool_json_str(j, "class", pfs_check_class_name(p->cls));
+        tool_json_str(j, "path", p->path);
+        tool_json_uint(j, "inode", p->ino);
         if (p->lcn == UINT64_MAX)
-            fputs("null", out);
+            tool_json_null(j, "lcn");
         else
-            fprintf(out, "%llu", (unsigned long long)p->lcn);
-        fprintf(out, ", \"detail\": ");
-        json_str(out, p->detail);
-        fprintf(out, ", \"repairable\": %s, \"repaired\": %s}", p->repairable ? "true" : "false",
-                p->repaired ? "true" : "false");
+            tool_json_uint(j, "lcn", p->lcn);
+        tool_json_str(j, "detail", p->detail);
+        tool_json_bool(j, "repairable", p->repairable);
+        tool_json_bool(j, "repaired", p->repaired);
+        tool_json_end_object(j);
     }
-    if (r->count)
-        fprintf(out, "\n%s  ", indent);
-    fprintf(out, "]\n%s}", indent);
-}
-
-void fsck_fs_json(FILE *out, const char *image, const struct fsck_fs *f, int status)
-{
-    fprintf(out, "{\n  \"format_version\": %d,\n  \"image\": ", FSCK_JSON_FORMAT_VERSION);
-    json_str(out, image);
-    fprintf(out, ",\n  \"filesystem\": ");
-    fsck_fs_json_body(out, f, "  ");
-    fprintf(out, ",\n  \"result\": {\"exit_status\": %d}\n}\n", status);
+    tool_json_end_array(j);
+    tool_json_end_object(j);
 }

@@ -46,20 +46,38 @@ static void usage(FILE *f)
             "  -p, -a          repair what is safe without asking\n"
             "  -y              answer yes to every repair\n"
             "  -f              also read every file against its fixity digest\n"
-            "  -v              verbose: every zone and every unreadable cluster\n"
+            "  -v              verbose: every zone, damaged file and unreadable cluster\n"
             "      --scan      scan the surface and report per-layer health\n"
             "      --json      the report as JSON (format_version first)\n"
-            "      --map FILE  draw the surface map of both layers, FILE.png or FILE.svg\n"
+            "      --map FILE  draw disc maps of both layers: FILE.png, .svg or .pdf\n"
             "      --path P    check only the file or directory P (filesystem check)\n"
             "  -h, --help      this help;  -V, --version  the version\n"
             "Exit status: 0 clean, 1 errors corrected, 4 errors left uncorrected (or a failing\n"
             "layer), 8 operational error, 16 usage error, 32 cancelled; OR-ed.\n");
 }
 
-static bool map_kind_ok(const char *path)
+/* The one JSON document of fsck.phasefs (doc/schema/fsck.json): the filesystem check
+ * and the health scan side by side, null when not run, and the combined exit status. */
+static int json_document(const char *image, const struct fsck_fs *fs,
+                         const struct health *h, bool verbose, int status)
 {
-    const char *dot = strrchr(path, '.');
-    return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".svg"));
+    struct tool_json j;
+    tool_json_begin(&j, stdout);
+    tool_json_object(&j, NULL);
+    tool_json_int(&j, "format_version", FSCK_JSON_FORMAT_VERSION);
+    tool_json_str(&j, "program", "fsck.phasefs");
+    tool_json_str(&j, "image", image);
+    if (fs)
+        fsck_fs_json(&j, "filesystem", fs);
+    else
+        tool_json_null(&j, "filesystem");
+    if (h)
+        health_json(&j, "health", h, verbose);
+    else
+        tool_json_null(&j, "health");
+    tool_json_int(&j, "exit_status", status);
+    tool_json_end_object(&j);
+    return tool_json_finish(&j);
 }
 
 /*
@@ -79,6 +97,32 @@ static int lock_image(const char *image, bool exclusive)
         return -EBUSY;
     }
     return 0; /* the descriptor, and so the lock, lives until exit */
+}
+
+static void drop_map(FILE *map, const char *path)
+{
+    if (map) {
+        fclose(map);
+        unlink(path);
+    }
+}
+
+/* The report must reach its reader: a full disc or closed pipe is an operational error. */
+static int finish_output(int status)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        tool_error(NULL, "cannot write the report: %s", strerror(errno));
+        status |= FSCK_EXIT_OPERATIONAL;
+    }
+    return status;
+}
+
+int fsck_health_exit(const struct health *h)
+{
+    int rc = h->verdict == HEALTH_VERDICT_FAILING ? FSCK_EXIT_UNCORRECTED : FSCK_EXIT_OK;
+    if (!h->complete)
+        rc |= FSCK_EXIT_CANCELLED;
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -130,8 +174,8 @@ int main(int argc, char **argv)
         tool_error(o.map, "--map draws the scan; give --scan too");
         return FSCK_EXIT_USAGE;
     }
-    if (o.map && !map_kind_ok(o.map)) {
-        tool_error(o.map, "the map must be a .png or .svg file");
+    if (o.map && !fsck_map_kind_ok(o.map)) {
+        tool_error(o.map, "the map must be a .png, .svg or .pdf file");
         return FSCK_EXIT_USAGE;
     }
     if (o.path && !*o.path) {
@@ -139,8 +183,20 @@ int main(int argc, char **argv)
         return FSCK_EXIT_USAGE;
     }
     o.image = argv[optind];
-    if (lock_image(o.image, o.repair != FSCK_REPAIR_NONE) < 0)
+    /* the map's file is opened before the work, so a bad path fails in a second, not
+     * after the whole scan; it is removed again if no map gets drawn */
+    FILE *map = NULL;
+    if (o.map) {
+        map = fopen(o.map, "wb");
+        if (!map) {
+            tool_error(o.map, "cannot write the map: %s", strerror(errno));
+            return FSCK_EXIT_OPERATIONAL;
+        }
+    }
+    if (lock_image(o.image, o.repair != FSCK_REPAIR_NONE) < 0) {
+        drop_map(map, o.map);
         return FSCK_EXIT_OPERATIONAL;
+    }
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -166,84 +222,50 @@ int main(int argc, char **argv)
         }
         status = fsck_fs_exit(&fsr);
         if (o.json)
-            fsck_fs_json(stdout, o.image, &fsr, status);
+            json_document(o.image, &fsr, NULL, o.verbose, status);
         else
             fsck_fs_text(stdout, o.image, &fsr, o.path);
         fsck_fs_free(&fsr);
-        if (fflush(stdout) != 0) {
-            tool_error(NULL, "cannot write the report: %s", strerror(errno));
-            status |= FSCK_EXIT_OPERATIONAL;
-        }
-        return status;
+        return finish_output(status);
     }
     if (have_fs)
         status |= fsck_fs_exit(&fsr);
 
-    struct fsck_scan_options so = {
+    struct health_scan_options so = {
         .progress = o.progress,
         .threads = 0,
         .owner = have_fs ? fsck_fs_owner : NULL, /* files of an unreadable LCN */
         .owner_ctx = have_fs ? &fsr : NULL,
         .cancel = &cancelled,
     };
-    struct fsck_health h;
-    rc = fsck_scan(o.image, &so, &h);
+    struct health h;
+    rc = health_scan(o.image, &so, &h);
     if (rc < 0) {
         fsck_fs_free(&fsr);
+        drop_map(map, o.map);
         return FSCK_EXIT_OPERATIONAL;
     }
     status |= fsck_health_exit(&h);
+    if (map) {
+        rc = fsck_map_write(map, o.map, o.image, &h);
+        if (fclose(map) != 0 && rc == 0)
+            rc = -EIO;
+        if (rc < 0) {
+            tool_error(o.map, "cannot write the map: %s", tool_strerror(rc));
+            unlink(o.map);
+            status |= FSCK_EXIT_OPERATIONAL;
+        }
+    }
     if (o.json) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *mem = open_memstream(&buf, &len);
-        if (!mem) {
-            fsck_fs_free(&fsr);
-            fsck_health_free(&h);
-            tool_error(NULL, "cannot build the report: %s", strerror(errno));
-            return FSCK_EXIT_OPERATIONAL;
-        }
-        fsck_report_json(mem, o.image, &h);
-        fclose(mem);
-        /* the scan's document, with "filesystem" after "format_version" and the
-         * combined exit status */
-        char *ver = strstr(buf, "\"format_version\"");
-        char *eol = ver ? strchr(ver, '\n') : NULL;
-        char *ex = strstr(buf, "\"exit_status\": ");
-        if (eol && ex && have_fs) {
-            fwrite(buf, 1, (size_t)(eol + 1 - buf), stdout);
-            fputs("  \"filesystem\": ", stdout);
-            fsck_fs_json_body(stdout, &fsr, "  ");
-            fputs(",\n", stdout);
-            ex += strlen("\"exit_status\": ");
-            fwrite(eol + 1, 1, (size_t)(ex - (eol + 1)), stdout);
-            printf("%d", status);
-            while (*ex >= '0' && *ex <= '9')
-                ex++;
-            fputs(ex, stdout);
-        } else {
-            fputs(buf, stdout);
-        }
-        free(buf);
+        json_document(o.image, have_fs ? &fsr : NULL, &h, o.verbose, status);
     } else {
         if (have_fs) {
             fsck_fs_text(stdout, o.image, &fsr, o.path);
             fputc('\n', stdout);
         }
-        fsck_report_text(stdout, o.image, &h, o.verbose);
+        health_text(stdout, o.image, &h, o.verbose);
     }
     fsck_fs_free(&fsr);
-    if (o.map) {
-        rc = fsck_map_write(o.map, &h);
-        if (rc < 0) {
-            tool_error(o.map, "cannot write the map: %s", tool_strerror(rc));
-            status |= FSCK_EXIT_OPERATIONAL;
-        }
-    }
-    if (fflush(stdout) != 0) {
-        tool_error(NULL, "cannot write the report: %s", strerror(errno));
-        status |= FSCK_EXIT_OPERATIONAL;
-    }
-    fsck_health_free(&h);
-    return status;
+    health_free(&h);
+    return finish_output(status);
 }

@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define ZONE_R_IN_MM 24.0   /* data zone, §3.1 [S39] */
 #define ZONE_R_OUT_MM 58.0  /* §3.1 [S39] */
@@ -433,12 +435,16 @@ bool faults_cluster_defective(const struct medium *m, unsigned layer, uint64_t i
     return production_count(m, layer, index, &rng) > 0;
 }
 
-uint32_t faults_apply(const struct medium *m, unsigned layer, uint64_t index, uint8_t *bytes)
+/* Apply every fault to bytes; by_kind[FAULT_KIND_COUNT] (or NULL) gets the bits each
+ * kind changed (index 0: production defects), for reports of why a cluster failed. */
+static uint32_t apply_all(const struct medium *m, unsigned layer, uint64_t index,
+                          uint8_t *bytes, uint32_t *by_kind)
 {
-    uint32_t changed = 0;
+    uint32_t changed = 0, c;
     if (m->model[layer].defects_per_cluster > 0.0) {
         struct util_rng rng;
         uint64_t k = production_count(m, layer, index, &rng);
+        c = 0;
         for (uint64_t i = 0; i < k; i++) {
             uint64_t start = util_rng_below(&rng, MEDIUM_CLUSTER_BYTES);
             double len = MEDIUM_DEFECT_BURST_MIN_B *
@@ -446,27 +452,51 @@ uint32_t faults_apply(const struct medium *m, unsigned layer, uint64_t index, ui
                              log(MEDIUM_DEFECT_BURST_MAX_B / MEDIUM_DEFECT_BURST_MIN_B));
             uint64_t end = start + (uint64_t)len;
             for (uint64_t b = start; b < end && b < MEDIUM_CLUSTER_BYTES; b++)
-                changed += smash(bytes, (size_t)b, &rng);
+                c += smash(bytes, (size_t)b, &rng);
         }
+        changed += c;
+        if (by_kind)
+            by_kind[0] += c;
     }
     for (uint32_t i = 0; i < m->fault_count && i < MEDIUM_MAX_FAULTS; i++) {
         const struct medium_fault *f = &m->faults[i];
+        c = 0;
         switch (f->kind) {
         case FAULT_SCRATCH:
             if (f->u.scratch.layer_mask & (1u << layer))
-                changed += scratch_apply(m, f, layer, index, bytes);
+                c = scratch_apply(m, f, layer, index, bytes);
             break;
         case FAULT_DUST:
-            changed += dust_apply(m, f, layer, index, bytes);
+            c = dust_apply(m, f, layer, index, bytes);
             break;
         case FAULT_DEFECTS:
-            changed += defects_apply(m, f, layer, index, bytes);
+            c = defects_apply(m, f, layer, index, bytes);
             break;
         default:
             break;
         }
+        changed += c;
+        if (by_kind && f->kind < FAULT_KIND_COUNT)
+            by_kind[f->kind] += c;
     }
     return changed;
+}
+
+uint32_t faults_apply(const struct medium *m, unsigned layer, uint64_t index, uint8_t *bytes)
+{
+    return apply_all(m, layer, index, bytes, NULL);
+}
+
+int faults_cluster_damage(const struct medium *m, unsigned layer, uint64_t index,
+                          uint32_t by_kind[FAULT_KIND_COUNT])
+{
+    uint8_t *bytes = calloc(1, MEDIUM_CLUSTER_BYTES);
+    if (!bytes)
+        return -ENOMEM;
+    memset(by_kind, 0, FAULT_KIND_COUNT * sizeof *by_kind);
+    apply_all(m, layer, index, bytes, by_kind);
+    free(bytes);
+    return 0;
 }
 
 /* ---- validation ------------------------------------------------------------------------ */

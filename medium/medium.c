@@ -539,9 +539,37 @@ int medium_cluster_info(struct medium *m, unsigned layer, uint64_t index,
         out->retention_loss = model_retention_fraction(m, layer, out->age_equiv_s);
     }
     out->radius_mm = faults_cluster_radius(m, index);
+    faults_cluster_span(m, index, &out->angle0_deg, &out->angle1_deg);
 out:
     pthread_rwlock_unlock(&m->state_lock);
     return rc;
+}
+
+int medium_cluster_damage(struct medium *m, unsigned layer, uint64_t index,
+                          struct medium_cluster_damage *out)
+{
+    struct medium_cluster_info info;
+    uint32_t by_kind[FAULT_KIND_COUNT];
+    if (!out)
+        return -EINVAL;
+    memset(out, 0, sizeof *out);
+    int rc = medium_cluster_info(m, layer, index, &info);
+    if (rc < 0)
+        return rc;
+    pthread_rwlock_rdlock(&m->state_lock); /* the fault table */
+    rc = faults_cluster_damage(m, layer, index, by_kind);
+    pthread_rwlock_unlock(&m->state_lock);
+    if (rc < 0)
+        return rc;
+    /* half the channel bits are marks after scrambling (physics.md §4.1) */
+    out->retention_bits = info.written ? info.retention_loss * 0.5 * MEDIUM_CLUSTER_BYTES * 8.0
+                                       : 0.0;
+    out->stuck_bits = info.stuck_cells;
+    out->production_bits = by_kind[0];
+    out->scratch_bits = by_kind[FAULT_SCRATCH];
+    out->dust_bits = by_kind[FAULT_DUST];
+    out->defect_bits = by_kind[FAULT_DEFECTS];
+    return 0;
 }
 
 /* ---- time, faults, layer facts ----------------------------------------------------- */

@@ -448,10 +448,29 @@ struct medium_cluster_info {
     double raw_ber;         /* current transient raw bit-error rate */
     double retention_loss;  /* expected fraction of its marks crystallized so far */
     double radius_mm;       /* where it lies on the disc */
+    double angle0_deg;      /* angle where its arc of track starts, 0-360 */
+    double angle1_deg;      /* and ends (may exceed 360: the arc wraps) */
 };
 /* Returns 0; -ERANGE (layer/index); -EUCLEAN (corrupt table entry); -EINVAL (NULL). */
 int medium_cluster_info(struct medium *m, unsigned layer, uint64_t index,
                         struct medium_cluster_info *out) MEDIUM_MUST_CHECK;
+
+/*
+ * Why a cluster reads badly, for reports (fsck.phasefs, phasectl health): the recorded
+ * bits each mechanism flips in it now. Faults count exactly as a read applies them;
+ * retention and wear are the model's expectations for the cluster's age and cycles.
+ * Returns 0; -ERANGE; -EUCLEAN (corrupt table entry); -EINVAL (NULL); -ENOMEM.
+ */
+struct medium_cluster_damage {
+    double retention_bits;   /* expected marks crystallized by age */
+    uint32_t stuck_bits;     /* cells stuck by wear (at most one bit each) */
+    uint32_t production_bits;/* production defects */
+    uint32_t scratch_bits;
+    uint32_t dust_bits;
+    uint32_t defect_bits;    /* injected defect bursts */
+};
+int medium_cluster_damage(struct medium *m, unsigned layer, uint64_t index,
+                          struct medium_cluster_damage *out) MEDIUM_MUST_CHECK;
 
 /* ------------------------------------------------------------------------------------
  * Time, faults and layer facts

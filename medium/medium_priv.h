@@ -97,6 +97,7 @@ enum medium_fault_kind {
     FAULT_SCRATCH = 1,
     FAULT_DUST = 2,
     FAULT_DEFECTS = 3,
+    FAULT_KIND_COUNT = 4, /* index 0 of by-kind counts: production defects */
 };
 
 #define MEDIUM_MAX_FAULTS 256
@@ -303,6 +304,10 @@ void faults_cluster_span(const struct medium *m, uint64_t index, double *angle0_
 /* Flip/overwrite the bytes that production defects and recorded faults damage in this
  * cluster; returns the number of bits changed. */
 uint32_t faults_apply(const struct medium *m, unsigned layer, uint64_t index, uint8_t *bytes);
+/* The bits each fault kind changes in the cluster (index 0: production defects), as a
+ * read applies them; for reports of why a cluster failed. 0 or -ENOMEM. */
+int faults_cluster_damage(const struct medium *m, unsigned layer, uint64_t index,
+                          uint32_t by_kind[FAULT_KIND_COUNT]);
 
 /* True if the cluster has production defects (for layer status). */
 bool faults_cluster_defective(const struct medium *m, unsigned layer, uint64_t index);

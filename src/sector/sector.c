@@ -428,6 +428,13 @@ int sector_open(struct medium *m, const struct sector_options *opt, struct secto
         for (unsigned c = 0; c < SECTOR_DMA_COPIES; c++)
             if (cr[c].rc == -ENOMEM || (cr[c].rc == -EIO && rc == -EUCLEAN))
                 rc = cr[c].rc;
+        if (rc == -EUCLEAN && dev->read_only && dev->opt.without_dma) {
+            /* a surface scan of a disc that lost its defect list: every cluster is
+             * read where the layout puts it (dma_valid_at_open stays 0) */
+            *out = dev;
+            dev = NULL;
+            rc = 0;
+        }
         goto out;
     }
     rc = sector_dma_decode(cr[best].buf, bytes, &dev->layout, &dev->state);

@@ -163,6 +163,9 @@ struct sector_options {
     uint32_t stats_sync_interval;/* sector_sync persists changed statistics on every
                                   * Nth call (16; 1 = every call, 0 = only at close) */
     bool read_only;              /* never write: no DMA repair, no statistics saved */
+    bool without_dma;            /* with read_only: open even when every DMA copy is lost,
+                                  * with an empty defect list (a replaced cluster is read
+                                  * at its original place); for surface scans */
     bool force_format;           /* sector_format: overwrite an existing format */
 };
 
@@ -187,7 +190,9 @@ int sector_format(struct medium *m, const struct sector_options *opt) SECTOR_MUS
  * unreadable or weak copies unless read-only. m stays owned by the caller and must
  * outlive the handle. opt may be NULL (defaults). Returns 0 and *out, or
  *   -ENODATA  no DMA position was ever written: the medium is not formatted
- *   -EUCLEAN  DMA clusters are recorded but no copy is valid (all lost or corrupt)
+ *   -EUCLEAN  DMA clusters are recorded but no copy is valid (all lost or corrupt),
+ *             unless opt->read_only and opt->without_dma (sector_stats_get then counts
+ *             0 valid copies)
  *   -EINVAL   NULL argument, bad option, or the profile's layout does not fit
  *   -EIO;  -ENOMEM
  * The four copies that were valid at open are counted in struct sector_stats.

@@ -1,6 +1,6 @@
 /*
  * tool.c — shared helpers of the command-line tools: one-line errors, number and
- * size parsing, JSON escaping, progress lines. See tool.h for the conventions.
+ * size parsing, progress lines (JSON: json.c). See tool.h for the conventions.
  */
 #include "tool.h"
 
@@ -158,25 +158,6 @@ int tool_parse_u64(const char *text, uint64_t *out)
         return -EINVAL;
     *out = v;
     return 0;
-}
-
-void tool_json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c == '\t')
-            fputs("\\t", f);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
 }
 
 double tool_now(void)

@@ -47,8 +47,39 @@ int tool_parse_size(const char *text, uint64_t *out);
 int tool_parse_double(const char *text, double *out);
 int tool_parse_u64(const char *text, uint64_t *out);
 
-/* Write s as a JSON string literal (quotes included) to f. */
+/* Write s as a JSON string literal (quotes included) to f; bytes that are not UTF-8
+ * become U+FFFD. NULL writes "". */
 void tool_json_string(FILE *f, const char *s);
+
+/*
+ * The JSON writer (json.c) every --json document goes through: nesting, commas,
+ * escaping and layout (two spaces per level, one member per line). key is the member
+ * name inside an object and ignored inside an array or at the top. Numbers that are
+ * not finite are written as null. Usage:
+ *   struct tool_json j; tool_json_begin(&j, stdout); tool_json_object(&j, NULL);
+ *   tool_json_int(&j, "format_version", 2); ... tool_json_end_object(&j);
+ *   rc = tool_json_finish(&j);   0, -EIO (write error), -EINVAL (unbalanced), -E2BIG
+ */
+#define TOOL_JSON_DEPTH 16
+struct tool_json {
+    FILE *f;
+    unsigned depth;
+    bool first[TOOL_JSON_DEPTH];  /* no member written yet at this depth */
+    bool object[TOOL_JSON_DEPTH]; /* an object (keys), not an array */
+    int error;
+};
+void tool_json_begin(struct tool_json *j, FILE *f);
+void tool_json_object(struct tool_json *j, const char *key);
+void tool_json_array(struct tool_json *j, const char *key);
+void tool_json_end_object(struct tool_json *j);
+void tool_json_end_array(struct tool_json *j);
+void tool_json_str(struct tool_json *j, const char *key, const char *s); /* NULL: null */
+void tool_json_int(struct tool_json *j, const char *key, int64_t v);
+void tool_json_uint(struct tool_json *j, const char *key, uint64_t v);
+void tool_json_num(struct tool_json *j, const char *key, double v);
+void tool_json_bool(struct tool_json *j, const char *key, bool v);
+void tool_json_null(struct tool_json *j, const char *key);
+int tool_json_finish(struct tool_json *j);
 
 /* Progress on long work: on a terminal, one rewritten line with percent, rate and
  * ETA; otherwise a plain line every 10 %. */

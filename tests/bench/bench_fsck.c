@@ -1,5 +1,5 @@
 /*
- * bench_fsck.c — scan rate of fsck.phasefs --scan (fsck/scan.c): GB of recorded medium
+ * bench_fsck.c — scan rate of fsck.phasefs --scan (src/health/scan.c): GB of recorded medium
  * read, decoded and summarised per second, against reading the same image file with
  * plain read() in the same run (both from the page cache, best of three). The image
  * (64 MiB of user data per layer, every cluster written) is built here with the medium
@@ -7,7 +7,7 @@
  *
  * Prints: BENCH fsck_scan <GB/s> GB/s ratio=<r> vs=read(<GB/s>)
  */
-#include "fsck.h"
+#include "health.h"
 #include "tool.h"
 
 #include <errno.h>
@@ -95,18 +95,18 @@ int main(void)
         }
         if (t < best_read)
             best_read = t, file_bytes = b;
-        struct fsck_scan_options so = {.progress = false, .threads = 0, .owner = NULL,
+        struct health_scan_options so = {.progress = false, .threads = 0, .owner = NULL,
                                        .owner_ctx = NULL, .cancel = NULL};
-        struct fsck_health h;
+        struct health h;
         double t0 = tool_now();
-        if (fsck_scan(path, &so, &h) < 0) {
+        if (health_scan(path, &so, &h) < 0) {
             unlink(path);
             return 1;
         }
         t = tool_now() - t0;
         if (t < best_scan)
             best_scan = t, scanned = h.bytes_read;
-        fsck_health_free(&h);
+        health_free(&h);
     }
     unlink(path);
     double scan_gbs = (double)scanned / best_scan / 1e9;

@@ -1,19 +1,22 @@
 /*
- * scan.c — the layer-health surface scan of fsck.phasefs (DESIGN.md "Tools": fsck).
+ * scan.c — the surface scan behind every health report (DESIGN.md "Tools": fsck).
  *
  * Opens the medium and the sector layer read-only (no write reaches the image, not even
  * read counters), reads every written logical cluster through sector_read with its
  * retries, and keeps per cluster what the decode found (physics.md §3.2) together with
  * the medium's facts (cycles, equivalent age, retention loss, radius). From those it
  * builds per layer and per radius zone the symbol error rate, margins, wear
- * percentiles (§4.3), ages and a retention projection (§4.1), and a verdict.
- * It does not look at files: the owner hook of struct fsck_scan_options names them.
+ * percentiles (§4.3), ages and a retention projection (§4.1); verdict.c judges them.
+ * A disc whose defect management copies are all lost is still scanned, cluster by
+ * cluster where the layout puts them. For each cluster that fails it asks the medium
+ * why (medium_cluster_damage). It does not look at files: the owner hook of struct
+ * health_scan_options names them, and damage.c groups them by file.
  * Invariants:
  *  (1) The result does not depend on the number of threads: each cluster's reads draw
  *      noise keyed by that cluster alone, and totals are summed after the scan.
  *  (2) Nothing here writes: both handles are read-only.
  */
-#include "fsck.h"
+#include "health.h"
 #include "tool.h"
 
 #include <errno.h>
@@ -36,7 +39,7 @@ static const char *const layer_names[MEDIUM_LAYER_COUNT] = {"far", "near"};
 struct scan_ctx {
     struct medium *m;
     struct sector_dev *dev;
-    struct fsck_cluster *cl;
+    struct health_cluster *cl;
     uint64_t n;
     atomic_uint_fast64_t next;
     atomic_uint_fast64_t done;
@@ -57,7 +60,7 @@ static double radius_by_index(uint64_t index, uint64_t per_layer)
 
 static int scan_one(struct scan_ctx *x, uint64_t lcn, uint8_t *buf)
 {
-    struct fsck_cluster *c = &x->cl[lcn];
+    struct health_cluster *c = &x->cl[lcn];
     struct sector_address a;
     struct medium_cluster_info info;
     struct sector_read_report rep;
@@ -72,7 +75,7 @@ static int scan_one(struct scan_ctx *x, uint64_t lcn, uint8_t *buf)
     c->phys = a.physical_cluster;
     rc = medium_cluster_info(x->m, a.layer, a.physical_cluster, &info);
     if (rc == -EUCLEAN) {
-        c->state = FSCK_CLUSTER_CORRUPT_ENTRY;
+        c->state = HEALTH_CLUSTER_CORRUPT_ENTRY;
         c->margin = -1;
         c->radius_mm = radius_by_index(a.physical_cluster, medium_layer_clusters(x->m));
         return 0;
@@ -80,6 +83,8 @@ static int scan_one(struct scan_ctx *x, uint64_t lcn, uint8_t *buf)
     if (rc < 0)
         return rc;
     c->radius_mm = info.radius_mm;
+    c->angle_deg = (float)info.angle0_deg;
+    c->arc_deg = (float)(info.angle1_deg - info.angle0_deg);
     if (!info.written)
         return 0;
     c->cycles = info.cycles;
@@ -102,12 +107,12 @@ static int scan_one(struct scan_ctx *x, uint64_t lcn, uint8_t *buf)
             memset(c->hist, 0, sizeof c->hist);
             return 0;
         }
-        c->state = FSCK_CLUSTER_OK;
+        c->state = HEALTH_CLUSTER_OK;
         c->margin = (int8_t)(rep.margin < 0 ? 0 : rep.margin > 32 ? 32 : rep.margin);
         return 0;
     }
     if (rc == -EIO && (rep.uncorrectable || rep.medium_error == -EUCLEAN)) {
-        c->state = rep.uncorrectable ? FSCK_CLUSTER_UNCORRECTABLE : FSCK_CLUSTER_CORRUPT_ENTRY;
+        c->state = rep.uncorrectable ? HEALTH_CLUSTER_UNCORRECTABLE : HEALTH_CLUSTER_CORRUPT_ENTRY;
         c->margin = -1;
         return 0;
     }
@@ -176,7 +181,7 @@ static unsigned zone_of(double r_mm)
     return z >= SECTOR_ZONES ? SECTOR_ZONES - 1 : (unsigned)z;
 }
 
-static void zone_init(struct fsck_zone *z, double r0, double r1)
+static void zone_init(struct health_zone *z, double r0, double r1)
 {
     memset(z, 0, sizeof *z);
     z->r_inner_mm = r0;
@@ -184,7 +189,7 @@ static void zone_init(struct fsck_zone *z, double r0, double r1)
     z->min_margin = (int32_t)SECTOR_RS_PARITY;
 }
 
-static void zone_add(struct fsck_zone *z, const struct fsck_cluster *c)
+static void zone_add(struct health_zone *z, const struct health_cluster *c)
 {
     z->clusters++;
     z->retries += c->retries;
@@ -193,7 +198,7 @@ static void zone_add(struct fsck_zone *z, const struct fsck_cluster *c)
     z->erasures += c->erasures;
     for (unsigned b = 0; b < SECTOR_HIST_BUCKETS; b++)
         z->hist[b] += c->hist[b];
-    if (c->state != FSCK_CLUSTER_OK) {
+    if (c->state != HEALTH_CLUSTER_OK) {
         z->uncorrectable++;
         z->min_margin = -1;
         return;
@@ -204,12 +209,14 @@ static void zone_add(struct fsck_zone *z, const struct fsck_cluster *c)
         z->max_corrected = c->max_corrected;
     if (c->margin < z->min_margin)
         z->min_margin = c->margin;
-    z->weak += c->margin < FSCK_WEAK_MARGIN;
+    z->weak += c->margin < HEALTH_WEAK_MARGIN;
 }
 
-static void zone_finish(struct fsck_zone *z)
+static void zone_finish(struct health_zone *z)
 {
-    z->ser = z->decoded ? (double)z->symbols / ((double)z->decoded * LDC_SYMBOLS_PER_CLUSTER) : 0;
+    /* measured over decoded clusters only; none decoded is no measurement, not 0 */
+    z->ser = z->decoded ? (double)z->symbols / ((double)z->decoded * LDC_SYMBOLS_PER_CLUSTER)
+                        : NAN;
 }
 
 /* ---- projection (documented in fsck.phasefs(8), "PROJECTION") ------------------------ */
@@ -217,7 +224,7 @@ static void zone_finish(struct fsck_zone *z)
 /* Probability that a byte symbol holds at least one crystallized mark at loss f. */
 static double symbol_loss(double f)
 {
-    return -expm1(8.0 * log1p(-FSCK_MARK_FRACTION * fmin(f, 1.0)));
+    return -expm1(8.0 * log1p(-HEALTH_MARK_FRACTION * fmin(f, 1.0)));
 }
 
 /* Seconds at temp_c after which the layer's retention loss reaches target: bisection in
@@ -239,17 +246,17 @@ static double time_to_loss(const struct medium *m, unsigned layer, double target
     return pow(10.0, hi);
 }
 
-static void project(const struct medium *m, struct fsck_layer *L, double profile_temp_c,
+static void project(const struct medium *m, struct health_layer *L, double profile_temp_c,
                     bool any_bad)
 {
-    static const double temps[FSCK_PROJECTION_TEMPS - 1] = {25.0, 40.0, 60.0};
-    for (unsigned i = 0; i < FSCK_PROJECTION_TEMPS; i++) {
+    static const double temps[HEALTH_PROJECTION_TEMPS - 1] = {25.0, 40.0, 60.0};
+    for (unsigned i = 0; i < HEALTH_PROJECTION_TEMPS; i++) {
         L->proj[i].temp_c = i == 0 ? profile_temp_c : temps[i - 1];
         L->proj[i].profile = i == 0;
         L->proj[i].years = NAN;
     }
     if (any_bad) {
-        for (unsigned i = 0; i < FSCK_PROJECTION_TEMPS; i++)
+        for (unsigned i = 0; i < HEALTH_PROJECTION_TEMPS; i++)
             L->proj[i].years = 0.0;
         return;
     }
@@ -259,108 +266,27 @@ static void project(const struct medium *m, struct fsck_layer *L, double profile
     double k = floor(L->worst_margin / 2.0) + 1.0;
     double q_target = symbol_loss(L->worst_loss) + k / SECTOR_LDC_N;
     double f_target = q_target >= 1.0 ? INFINITY
-                                      : -expm1(log1p(-q_target) / 8.0) / FSCK_MARK_FRACTION;
+                                      : -expm1(log1p(-q_target) / 8.0) / HEALTH_MARK_FRACTION;
     /* equivalent seconds at 25 C that reach f_target, and the model's own time scale
      * at each temperature: the ratio of the times to the median loss */
     double t_target = f_target > 1.0 ? INFINITY : time_to_loss(m, L->layer, f_target, 25.0);
     double t_med25 = time_to_loss(m, L->layer, 0.5, 25.0);
-    for (unsigned i = 0; i < FSCK_PROJECTION_TEMPS; i++) {
+    for (unsigned i = 0; i < HEALTH_PROJECTION_TEMPS; i++) {
         double t_med = time_to_loss(m, L->layer, 0.5, L->proj[i].temp_c);
         double scale = t_med25 > 0 && isfinite(t_med25) && t_med > 0 ? t_med / t_med25 : NAN;
         double years = (t_target - L->worst_age_s) * scale / YEAR_S;
-        if (isnan(years) || years > FSCK_YEARS_CAP)
+        if (isnan(years) || years > HEALTH_YEARS_CAP)
             years = INFINITY;
         L->proj[i].years = years < 0 ? 0.0 : years;
     }
 }
 
-/* ---- verdict ------------------------------------------------------------------------- */
-
-static void reason(struct fsck_layer *L, enum fsck_verdict v, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void reason(struct fsck_layer *L, enum fsck_verdict v, const char *fmt, ...)
-{
-    if (v > L->verdict) {
-        L->verdict = v;
-        L->reason_count = 0; /* list only the reasons of the verdict given */
-    } else if (v < L->verdict) {
-        return;
-    }
-    if (L->reason_count >= FSCK_REASONS_MAX)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(L->reasons[L->reason_count++], FSCK_REASON_LEN, fmt, ap);
-    va_end(ap);
-}
-
-static void judge(struct fsck_layer *L)
-{
-    const struct fsck_zone *t = &L->total;
-    L->verdict = FSCK_VERDICT_GOOD;
-    L->reason_count = 0;
-    double years = L->proj[0].years;
-    /* failing */
-    if (t->uncorrectable)
-        reason(L, FSCK_VERDICT_FAILING, "%llu uncorrectable cluster%s",
-               (unsigned long long)t->uncorrectable, t->uncorrectable == 1 ? "" : "s");
-    if (t->decoded && L->ser_window_max >= FSCK_SER_LIMIT)
-        reason(L, FSCK_VERDICT_FAILING, "symbol error rate %.2e at or above the format limit %.0e",
-               L->ser_window_max, FSCK_SER_LIMIT);
-    if (t->decoded && !t->uncorrectable && t->min_margin <= FSCK_MARGIN_FAILING)
-        reason(L, FSCK_VERDICT_FAILING, "margin %d at or below %d", (int)t->min_margin,
-               FSCK_MARGIN_FAILING);
-    if (L->spares_total && L->spares_left == 0)
-        reason(L, FSCK_VERDICT_FAILING, "no spare cluster left");
-    if (!t->uncorrectable && isfinite(years) && years < FSCK_YEARS_FAILING)
-        reason(L, FSCK_VERDICT_FAILING, "first loss projected in %.2g years at %.0f C, under %.0f",
-               years, L->proj[0].temp_c, FSCK_YEARS_FAILING);
-    /* degrading */
-    if (t->decoded && L->ser_window_max >= FSCK_SER_DEGRADING)
-        reason(L, FSCK_VERDICT_DEGRADING, "symbol error rate %.2e at or above %.0e",
-               L->ser_window_max, FSCK_SER_DEGRADING);
-    if (t->decoded && t->min_margin < FSCK_MARGIN_DEGRADING)
-        reason(L, FSCK_VERDICT_DEGRADING, "margin %d below %d", (int)t->min_margin,
-               FSCK_MARGIN_DEGRADING);
-    if (L->written && L->n0_cycles > 0 && L->cycles_max >= L->n0_cycles)
-        reason(L, FSCK_VERDICT_DEGRADING, "most-worn cluster %u cycles, at or past N0 = %.0f",
-               L->cycles_max, L->n0_cycles);
-    if (L->spares_total &&
-        (double)L->spares_used >= FSCK_SPARES_DEGRADING * (double)L->spares_total)
-        reason(L, FSCK_VERDICT_DEGRADING, "%llu of %llu spare clusters used",
-               (unsigned long long)L->spares_used, (unsigned long long)L->spares_total);
-    if (isfinite(years) && years < FSCK_YEARS_DEGRADING)
-        reason(L, FSCK_VERDICT_DEGRADING, "first loss projected in %.2g years at %.0f C, under %.0f",
-               years, L->proj[0].temp_c, FSCK_YEARS_DEGRADING);
-}
-
-const char *fsck_verdict_name(enum fsck_verdict v)
-{
-    switch (v) {
-    case FSCK_VERDICT_GOOD: return "good";
-    case FSCK_VERDICT_DEGRADING: return "degrading";
-    default: return "failing";
-    }
-}
-
-int fsck_health_exit(const struct fsck_health *h)
-{
-    int rc = FSCK_EXIT_OK;
-    for (unsigned l = 0; l < MEDIUM_LAYER_COUNT; l++)
-        if (h->layer[l].verdict == FSCK_VERDICT_FAILING)
-            rc |= FSCK_EXIT_UNCORRECTED;
-    if (!h->complete)
-        rc |= FSCK_EXIT_CANCELLED;
-    return rc;
-}
-
 /* ---- one layer from the cluster records --------------------------------------------- */
 
-static int summarise_layer(const struct medium *m, struct fsck_health *h, unsigned l,
+static int summarise_layer(const struct medium *m, struct health *h, unsigned l,
                            const struct sector_stats *st)
 {
-    struct fsck_layer *L = &h->layer[l];
+    struct health_layer *L = &h->layer[l];
     const double w = (SECTOR_ZONE_R_OUT_MM - SECTOR_ZONE_R_IN_MM) / SECTOR_ZONES;
     L->layer = l;
     zone_init(&L->total, SECTOR_ZONE_R_IN_MM, SECTOR_ZONE_R_OUT_MM);
@@ -376,11 +302,11 @@ static int summarise_layer(const struct medium *m, struct fsck_health *h, unsign
 
     size_t count = 0;
     for (uint64_t i = 0; i < h->logical_clusters; i++)
-        count += h->clusters[i].layer == l && h->clusters[i].state != FSCK_CLUSTER_UNWRITTEN;
+        count += h->clusters[i].layer == l && h->clusters[i].state != HEALTH_CLUSTER_UNWRITTEN;
     uint32_t *cycles = malloc((count ? count : 1) * sizeof *cycles);
     double *ages = malloc((count ? count : 1) * sizeof *ages);
-    /* the window of FSCK_SER_WINDOW decoded clusters along the track (LCN order) */
-    uint64_t *win = malloc(FSCK_SER_WINDOW * sizeof *win);
+    /* the window of HEALTH_SER_WINDOW decoded clusters along the track (LCN order) */
+    uint64_t *win = malloc(HEALTH_SER_WINDOW * sizeof *win);
     if (!cycles || !ages || !win) {
         free(cycles);
         free(ages);
@@ -390,29 +316,29 @@ static int summarise_layer(const struct medium *m, struct fsck_health *h, unsign
     size_t k = 0, wn = 0, wpos = 0;
     uint64_t wsum = 0;
     bool any_bad = false;
-    L->ser_window_max = 0;
+    L->ser_window_max = NAN;
     for (uint64_t i = 0; i < h->logical_clusters; i++) {
-        const struct fsck_cluster *c = &h->clusters[i];
-        if (c->layer != l || c->state == FSCK_CLUSTER_UNWRITTEN)
+        const struct health_cluster *c = &h->clusters[i];
+        if (c->layer != l || c->state == HEALTH_CLUSTER_UNWRITTEN)
             continue;
         zone_add(&L->total, c);
         zone_add(&L->zone[zone_of(c->radius_mm)], c);
         cycles[k] = c->cycles;
         ages[k] = c->age_equiv_s;
         k++;
-        if (c->state != FSCK_CLUSTER_OK) {
+        if (c->state != HEALTH_CLUSTER_OK) {
             any_bad = true;
             continue;
         }
-        if (wn == FSCK_SER_WINDOW)
+        if (wn == HEALTH_SER_WINDOW)
             wsum -= win[wpos];
         else
             wn++;
         win[wpos] = c->symbols;
         wsum += c->symbols;
-        wpos = (wpos + 1) % FSCK_SER_WINDOW;
+        wpos = (wpos + 1) % HEALTH_SER_WINDOW;
         double ser = (double)wsum / ((double)wn * LDC_SYMBOLS_PER_CLUSTER);
-        if (wn == FSCK_SER_WINDOW && ser > L->ser_window_max)
+        if (wn == HEALTH_SER_WINDOW && !(ser <= L->ser_window_max))
             L->ser_window_max = ser;
         /* worst cluster: lowest margin, then the most retention loss, then first LCN */
         if (!L->have_worst || c->margin < L->worst_margin ||
@@ -426,7 +352,7 @@ static int summarise_layer(const struct medium *m, struct fsck_health *h, unsign
     }
     free(win);
     zone_finish(&L->total);
-    if (wn < FSCK_SER_WINDOW) /* a layer shorter than one window: the whole layer's */
+    if (wn < HEALTH_SER_WINDOW) /* a layer shorter than one window: the whole layer's */
         L->ser_window_max = L->total.ser;
     for (unsigned z = 0; z < SECTOR_ZONES; z++)
         zone_finish(&L->zone[z]);
@@ -444,7 +370,44 @@ static int summarise_layer(const struct medium *m, struct fsck_health *h, unsign
     free(cycles);
     free(ages);
     project(m, L, h->temperature_c, any_bad);
-    judge(L);
+    return 0;
+}
+
+/* ---- why a cluster failed ------------------------------------------------------------ */
+
+/* The causes of a bad cluster from the medium's facts: each mechanism's share of the
+ * bits flipped; the largest is the main cause, and any with HEALTH_CAUSE_SHARE or more
+ * is listed. A cluster whose table entry is corrupt has that for its cause. */
+static int why(struct medium *m, const struct health_cluster *c, struct health_bad *b)
+{
+    if (c->state == HEALTH_CLUSTER_CORRUPT_ENTRY) {
+        b->causes = b->cause = HEALTH_CAUSE_TABLE;
+        return 0;
+    }
+    struct medium_cluster_damage d;
+    int rc = medium_cluster_damage(m, c->layer, c->phys, &d);
+    if (rc == -EUCLEAN) {
+        b->causes = b->cause = HEALTH_CAUSE_TABLE;
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    const double bits[] = {d.retention_bits, d.scratch_bits, d.dust_bits,
+                           (double)d.production_bits + d.defect_bits, d.stuck_bits};
+    const unsigned n = sizeof bits / sizeof bits[0];
+    double total = 0, best = 0;
+    for (unsigned i = 0; i < n; i++)
+        total += bits[i];
+    for (unsigned i = 0; i < n; i++) {
+        if (total > 0 && bits[i] >= HEALTH_CAUSE_SHARE * total)
+            b->causes |= 1u << i;
+        if (bits[i] > best) {
+            best = bits[i];
+            b->cause = 1u << i;
+        }
+    }
+    if (!b->cause) /* no mechanism of the medium's: read noise alone */
+        b->cause = b->causes = HEALTH_CAUSE_NOISE;
     return 0;
 }
 
@@ -481,17 +444,19 @@ static unsigned thread_count(unsigned asked)
     return n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
 }
 
-void fsck_health_free(struct fsck_health *h)
+void health_free(struct health *h)
 {
     if (!h)
         return;
     free(h->clusters);
     free(h->bad);
+    free(h->files);
     h->clusters = NULL;
     h->bad = NULL;
+    h->files = NULL;
 }
 
-int fsck_scan(const char *image, const struct fsck_scan_options *opt, struct fsck_health *out)
+int health_scan(const char *image, const struct health_scan_options *opt, struct health *out)
 {
     struct medium *m = NULL;
     struct sector_dev *dev = NULL;
@@ -512,14 +477,12 @@ int fsck_scan(const char *image, const struct fsck_scan_options *opt, struct fsc
     struct sector_options so;
     sector_options_default(&so);
     so.read_only = true;
+    so.without_dma = true; /* lost DMA copies are a finding, not the end of the scan */
     so.scratch_slots = threads;
     rc = sector_open(m, &so, &dev);
     if (rc < 0) {
         if (rc == -ENODATA)
             tool_error(image, "the sector layer was never formatted; there is nothing to scan");
-        else if (rc == -EUCLEAN)
-            tool_error(image, "all four defect management areas are lost or corrupt; the "
-                              "clusters cannot be located");
         else if (rc == -EINVAL)
             tool_error(image, "the profile's spare areas do not fit the medium");
         else
@@ -534,6 +497,7 @@ int fsck_scan(const char *image, const struct fsck_scan_options *opt, struct fsc
     out->seed = p->seed;
     out->temperature_c = p->temperature_c;
     out->sim_s = clk.sim_s;
+    out->last_temp_c = clk.temperature_c;
     out->logical_clusters = sector_logical_clusters(dev);
     for (unsigned l = 0; l < MEDIUM_LAYER_COUNT; l++) {
         const struct medium_material *mat = medium_material_get(m, l);
@@ -587,6 +551,7 @@ int fsck_scan(const char *image, const struct fsck_scan_options *opt, struct fsc
         tool_error(image, "cannot read the sector statistics: %s", tool_strerror(rc));
         goto out;
     }
+    out->dma_copies_valid = st.dma_copies_valid;
     for (unsigned l = 0; l < MEDIUM_LAYER_COUNT; l++) {
         rc = summarise_layer(m, out, l, &st);
         if (rc < 0) {
@@ -596,7 +561,7 @@ int fsck_scan(const char *image, const struct fsck_scan_options *opt, struct fsc
     }
     size_t nbad = 0;
     for (uint64_t i = 0; i < x.n; i++)
-        nbad += out->clusters[i].state >= FSCK_CLUSTER_UNCORRECTABLE;
+        nbad += out->clusters[i].state >= HEALTH_CLUSTER_UNCORRECTABLE;
     if (nbad) {
         out->bad = calloc(nbad, sizeof *out->bad);
         if (!out->bad) {
@@ -605,19 +570,32 @@ int fsck_scan(const char *image, const struct fsck_scan_options *opt, struct fsc
             goto out;
         }
         for (uint64_t i = 0; i < x.n; i++) {
-            const struct fsck_cluster *c = &out->clusters[i];
-            if (c->state < FSCK_CLUSTER_UNCORRECTABLE)
+            const struct health_cluster *c = &out->clusters[i];
+            if (c->state < HEALTH_CLUSTER_UNCORRECTABLE)
                 continue;
-            struct fsck_bad *b = &out->bad[out->bad_count++];
+            struct health_bad *b = &out->bad[out->bad_count++];
             b->lcn = c->lcn;
             b->phys = c->phys;
             b->layer = c->layer;
             b->radius_mm = c->radius_mm;
             b->state = c->state;
             b->retries = c->retries;
+            rc = why(m, c, b);
+            if (rc < 0) {
+                tool_error(image, "cannot read the medium's facts of LCN %llu: %s",
+                           (unsigned long long)c->lcn, tool_strerror(rc));
+                goto out;
+            }
             if (opt->owner && opt->owner(opt->owner_ctx, c->lcn, b->owner, sizeof b->owner) < 0)
                 b->owner[0] = '\0';
         }
+    }
+    out->have_owners = opt->owner != NULL;
+    health_judge(out);
+    rc = health_damage_files(out);
+    if (rc < 0) {
+        tool_error(image, "out of memory for the list of damaged files");
+        goto out;
     }
     rc = 0;
 out:
@@ -625,6 +603,6 @@ out:
     sector_close(dev);
     medium_close(m);
     if (rc < 0)
-        fsck_health_free(out);
+        health_free(out);
     return rc;
 }
