@@ -93,7 +93,7 @@ int fsck_fs_check(const struct fsck_options *o, struct fsck_fs *out)
     out->opened = opened;
     out->no_fs = rc == -EUCLEAN;
     if (rc < 0 && !opened && !o->scan)
-        tool_error(o->image, "cannot open the image: %s", tool_strerror(rc));
+        tool_open_error(o->image, rc);
     else if (rc == -ENOENT && o->path)
         tool_error(o->path, "no such file or directory in the filesystem of %s", o->image);
     else if (rc < 0 && !o->scan) /* under --scan the scan speaks for the image */

@@ -748,6 +748,28 @@ static int meta_load(struct medium *m, const struct image_header *h)
     return rc;
 }
 
+int image_probe(const struct medium *m, uint64_t *image_bytes)
+{
+    struct image_header h;
+    uint8_t b[IMAGE_SLOT_BYTES];
+    ssize_t n = image_read_at(m, b, sizeof b, 0);
+    if (n < 0)
+        return (int)n;
+    if ((size_t)n < 8 || memcmp(b + H_MAGIC, IMAGE_MAGIC, 8) != 0) {
+        /* slot A may be torn; a medium still has its magic in slot B */
+        n = image_read_at(m, b, sizeof b, IMAGE_SLOT_BYTES);
+        if (n < 0)
+            return (int)n;
+        if ((size_t)n < 8 || memcmp(b + H_MAGIC, IMAGE_MAGIC, 8) != 0)
+            return -ENOTTY; /* not a medium image at all */
+    }
+    int rc = header_read(m, &h);
+    if (rc < 0)
+        return rc;
+    *image_bytes = h.image_bytes;
+    return 0;
+}
+
 int image_load(struct medium *m)
 {
     struct image_header h;

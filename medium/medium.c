@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /*
@@ -206,6 +207,54 @@ out:
     }
     *out = m;
     return 0;
+}
+
+int medium_probe(const char *path, struct medium_probe *out)
+{
+    struct stat st;
+    if (!path || !out)
+        return -EINVAL;
+    memset(out, 0, sizeof *out);
+    if (stat(path, &st) < 0)
+        return -errno;
+    if (S_ISDIR(st.st_mode)) {
+        out->kind = MEDIUM_PROBE_DIRECTORY;
+        return 0;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        out->kind = MEDIUM_PROBE_NOT_FILE;
+        return 0;
+    }
+    out->file_bytes = (uint64_t)st.st_size;
+    if (st.st_size == 0) {
+        out->kind = MEDIUM_PROBE_EMPTY;
+        return 0;
+    }
+    struct medium *m = handle_new(path, NULL);
+    if (!m)
+        return -ENOMEM;
+    int rc = 0;
+    m->read_only = true;
+    m->fd = m->io.open(path, O_RDONLY | O_CLOEXEC, 0);
+    if (m->fd < 0) {
+        rc = -errno;
+        goto out;
+    }
+    rc = image_probe(m, &out->image_bytes);
+    if (rc == -ENOTTY)
+        out->kind = MEDIUM_PROBE_FOREIGN;
+    else if (rc == -EPROTO)
+        out->kind = MEDIUM_PROBE_NEWER;
+    else if (rc == -EUCLEAN)
+        out->kind = MEDIUM_PROBE_CORRUPT;
+    else if (rc == 0)
+        out->kind = out->file_bytes < out->image_bytes ? MEDIUM_PROBE_TRUNCATED
+                                                       : MEDIUM_PROBE_IMAGE;
+    if (rc == -ENOTTY || rc == -EPROTO || rc == -EUCLEAN)
+        rc = 0;
+out:
+    handle_free(m);
+    return rc;
 }
 
 int medium_open(const char *path, const struct medium_open_options *opt,

@@ -472,6 +472,29 @@ struct medium_cluster_damage {
 int medium_cluster_damage(struct medium *m, unsigned layer, uint64_t index,
                           struct medium_cluster_damage *out) MEDIUM_MUST_CHECK;
 
+/*
+ * What a file is, for a tool's error line when medium_open fails: a directory, an
+ * empty file, a file that is no medium image, a truncated image ("N of M bytes") or a
+ * damaged one. Reads at most two header slots; never writes.
+ * Returns 0 and *out; -EINVAL (NULL); or the errno of stat/open (-ENOENT, -EACCES ...).
+ */
+enum medium_probe_kind {
+    MEDIUM_PROBE_IMAGE = 0,     /* a readable header and the file as long as it says */
+    MEDIUM_PROBE_DIRECTORY,
+    MEDIUM_PROBE_NOT_FILE,      /* a device, socket or FIFO */
+    MEDIUM_PROBE_EMPTY,         /* 0 bytes */
+    MEDIUM_PROBE_FOREIGN,       /* no medium magic: some other file */
+    MEDIUM_PROBE_TRUNCATED,     /* file_bytes < image_bytes */
+    MEDIUM_PROBE_CORRUPT,       /* the magic, but no valid header */
+    MEDIUM_PROBE_NEWER,         /* a header of a format version this build cannot read */
+};
+struct medium_probe {
+    enum medium_probe_kind kind;
+    uint64_t file_bytes;
+    uint64_t image_bytes;       /* what the header says (IMAGE, TRUNCATED), else 0 */
+};
+int medium_probe(const char *path, struct medium_probe *out) MEDIUM_MUST_CHECK;
+
 /* ------------------------------------------------------------------------------------
  * Time, faults and layer facts
  * ---------------------------------------------------------------------------------- */

@@ -222,6 +222,9 @@ int image_format(struct medium *m) PFS_MUST_CHECK;
 /* Read and check header, profile text, fault table and cluster table into m.
  * Returns 0, -EUCLEAN, -EPROTO, -EIO, -ENOMEM. */
 int image_load(struct medium *m) PFS_MUST_CHECK;
+/* For medium_probe: the size the header promises. 0; -ENOTTY (no image magic in either
+ * slot); -EUCLEAN; -EPROTO; -EIO. */
+int image_probe(const struct medium *m, uint64_t *image_bytes) PFS_MUST_CHECK;
 
 /* Write the newest header slot (clock, faults count, generation) durably. */
 int image_header_store(struct medium *m) PFS_MUST_CHECK;

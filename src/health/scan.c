@@ -413,29 +413,6 @@ static int why(struct medium *m, const struct health_cluster *c, struct health_b
 
 /* ---- the scan ------------------------------------------------------------------------- */
 
-static int open_error(const char *image, int rc)
-{
-    switch (-rc) {
-    case ENOENT:
-        tool_error(image, "no such image; check the path");
-        break;
-    case EUCLEAN:
-        tool_error(image, "%s; the layers cannot be scanned", tool_strerror(rc));
-        break;
-    case EPROTO:
-        tool_error(image, "%s; use the phasefs version that created it", tool_strerror(rc));
-        break;
-    case EACCES:
-    case EPERM:
-        tool_error(image, "permission denied; check the file's mode");
-        break;
-    default:
-        tool_error(image, "cannot open the image: %s", tool_strerror(rc));
-        break;
-    }
-    return rc;
-}
-
 static unsigned thread_count(unsigned asked)
 {
     if (asked)
@@ -470,8 +447,10 @@ int health_scan(const char *image, const struct health_scan_options *opt, struct
     memset(&x, 0, sizeof x);
     struct medium_open_options mo = {.io = NULL, .read_only = true};
     rc = medium_open(image, &mo, &m);
-    if (rc < 0)
-        return open_error(image, rc);
+    if (rc < 0) {
+        tool_open_error(image, rc);
+        return rc;
+    }
 
     unsigned threads = thread_count(opt->threads);
     struct sector_options so;

@@ -29,25 +29,7 @@ int phasectl_open(const char *path, int read_only, struct medium **out)
     int rc = medium_open(path, &opt, out);
     if (rc == 0)
         return 0;
-    switch (-rc) {
-    case ENOENT:
-        tool_error(path, "no such image; create one with 'phasectl create %s'", path);
-        break;
-    case EUCLEAN:
-        tool_error(path, "%s; the image cannot be used (recreate it, or keep it for "
-                         "inspection)", tool_strerror(rc));
-        break;
-    case EPROTO:
-        tool_error(path, "%s; use the phasefs version that created it", tool_strerror(rc));
-        break;
-    case EACCES:
-    case EPERM:
-        tool_error(path, "permission denied; check the file's mode or open it read-only");
-        break;
-    default:
-        tool_error(path, "cannot open the image: %s", tool_strerror(rc));
-        break;
-    }
+    tool_open_error(path, rc);
     return PHASECTL_EXIT_MEDIUM;
 }
 

@@ -51,24 +51,28 @@ static int run_check(const struct medium_profile *p, int json)
         failed += !claims[i].pass;
     }
     if (json) {
-        printf("{\n  \"format_version\": %d,\n  \"profile\": ", PHASECTL_JSON_FORMAT_VERSION);
-        tool_json_string(stdout, p->name);
-        printf(",\n  \"all_hold\": %s,\n  \"failed\": %d,\n  \"claims\": [\n",
-               failed ? "false" : "true", failed);
+        struct tool_json j;
+        tool_json_begin(&j, stdout);
+        tool_json_object(&j, NULL);
+        tool_json_int(&j, "format_version", PHASECTL_JSON_FORMAT_VERSION);
+        tool_json_str(&j, "program", "phasectl profile check");
+        tool_json_str(&j, "profile", p->name);
+        tool_json_bool(&j, "all_hold", !failed);
+        tool_json_int(&j, "failed", failed);
+        tool_json_array(&j, "claims");
         for (int i = 0; i < n; i++) {
-            printf("    {\"id\": ");
-            tool_json_string(stdout, claims[i].id);
-            printf(", \"text\": ");
-            tool_json_string(stdout, claims[i].text);
-            printf(", \"value\": ");
-            tool_json_string(stdout, claims[i].value);
-            printf(", \"range\": ");
-            tool_json_string(stdout, claims[i].range);
-            printf(", \"applicable\": %s, \"pass\": %s}%s\n",
-                   claims[i].applicable ? "true" : "false",
-                   claims[i].pass ? "true" : "false", i + 1 < n ? "," : "");
+            tool_json_object(&j, NULL);
+            tool_json_str(&j, "id", claims[i].id);
+            tool_json_str(&j, "text", claims[i].text);
+            tool_json_str(&j, "value", claims[i].value);
+            tool_json_str(&j, "range", claims[i].range);
+            tool_json_bool(&j, "applicable", claims[i].applicable);
+            tool_json_bool(&j, "pass", claims[i].pass);
+            tool_json_end_object(&j);
         }
-        printf("  ]\n}\n");
+        tool_json_end_array(&j);
+        tool_json_end_object(&j);
+        tool_json_finish(&j);
     } else {
         printf("Profile %s: claims check\n", p->name);
         for (int i = 0; i < n; i++) {
@@ -136,37 +140,64 @@ static void show_text(const struct medium_profile *p, const struct medium_materi
 static void show_json(const struct medium_profile *p, const struct medium_material mat[],
                       const struct medium_optics *o, int have_optics)
 {
-    printf("{\n  \"format_version\": %d,\n  \"profile\": ", PHASECTL_JSON_FORMAT_VERSION);
-    tool_json_string(stdout, p->name);
-    printf(",\n  \"mode\": \"%s\",\n", p->mode == MEDIUM_MODE_OPTICAL ? "optical" : "electrical");
-    printf("  \"capacity_per_layer\": %llu,\n  \"seed\": %llu,\n  \"temperature_c\": %.6g,\n",
-           (unsigned long long)p->capacity_per_layer, (unsigned long long)p->seed,
-           p->temperature_c);
-    printf("  \"wavelength_nm\": %.6g,\n  \"na\": %.6g,\n  \"linear_velocity_m_s\": %.6g,\n",
-           p->wavelength_nm, p->na, p->linear_velocity_m_s);
+    struct tool_json j;
+    tool_json_begin(&j, stdout);
+    tool_json_object(&j, NULL);
+    tool_json_int(&j, "format_version", PHASECTL_JSON_FORMAT_VERSION);
+    tool_json_str(&j, "program", "phasectl profile show");
+    tool_json_str(&j, "profile", p->name);
+    tool_json_str(&j, "mode", p->mode == MEDIUM_MODE_OPTICAL ? "optical" : "electrical");
+    tool_json_uint(&j, "capacity_per_layer", p->capacity_per_layer);
+    tool_json_uint(&j, "seed", p->seed);
+    tool_json_num(&j, "temperature_c", p->temperature_c);
+    tool_json_num(&j, "wavelength_nm", p->wavelength_nm);
+    tool_json_num(&j, "na", p->na);
+    tool_json_num(&j, "linear_velocity_m_s", p->linear_velocity_m_s);
     if (have_optics)
-        printf("  \"near_transmittance_avg\": %.6f,\n", o->near_transmittance_avg);
-    printf("  \"layers\": [\n");
-    for (int l = 0; l < MEDIUM_LAYER_COUNT; l++) {
+        tool_json_num(&j, "near_transmittance_avg", o->near_transmittance_avg);
+    else
+        tool_json_null(&j, "near_transmittance_avg");
+    tool_json_array(&j, "layers"); /* near first, as in the text */
+    for (int l = MEDIUM_LAYER_COUNT - 1; l >= 0; l--) {
         const struct medium_material *m = &mat[l];
-        printf("    {\"layer\": \"%s\", \"name\": \"L%d\", \"material\": ", layer_names[l], l);
-        tool_json_string(stdout, m->formula);
-        printf(", \"tm_k\": %.6g, \"tx_k\": %.6g, \"ea_ev\": %.6g, \"t10_k\": %.6g, "
-               "\"mechanism\": \"%s\", \"n_c\": %.6g, \"k_c\": %.6g, \"n_a\": %.6g, "
-               "\"k_a\": %.6g",
-               m->tm_k, m->tx_k, m->ea_ev, m->t10_k, mechanism_name(m->mechanism), m->n_c,
-               m->k_c, m->n_a, m->k_a);
+        char name[8];
+        snprintf(name, sizeof name, "L%d", l);
+        tool_json_object(&j, NULL);
+        tool_json_str(&j, "layer", layer_names[l]);
+        tool_json_str(&j, "name", name);
+        tool_json_str(&j, "material", m->formula);
+        tool_json_num(&j, "tm_k", m->tm_k);
+        tool_json_num(&j, "tx_k", m->tx_k);
+        tool_json_num(&j, "ea_ev", m->ea_ev);
+        tool_json_num(&j, "t10_k", m->t10_k);
+        tool_json_str(&j, "mechanism", mechanism_name(m->mechanism));
+        tool_json_num(&j, "n_c", m->n_c);
+        tool_json_num(&j, "k_c", m->k_c);
+        tool_json_num(&j, "n_a", m->n_a);
+        tool_json_num(&j, "k_a", m->k_a);
         if (have_optics) {
             const struct medium_layer_optics *lo = &o->layer[l];
-            printf(", \"Rc\": %.6f, \"Ra\": %.6f, \"Tc\": %.6f, \"Ta\": %.6f, \"Ac\": %.6f, "
-                   "\"Aa\": %.6f, \"Rc_eff\": %.6f, \"Ra_eff\": %.6f, \"Ac_eff\": %.6f, "
-                   "\"Aa_eff\": %.6f, \"contrast\": %.6f",
-                   lo->Rc, lo->Ra, lo->Tc, lo->Ta, lo->Ac, lo->Aa, lo->Rc_eff, lo->Ra_eff,
-                   lo->Ac_eff, lo->Aa_eff, lo->contrast);
+            tool_json_object(&j, "optics");
+            tool_json_num(&j, "Rc", lo->Rc);
+            tool_json_num(&j, "Ra", lo->Ra);
+            tool_json_num(&j, "Tc", lo->Tc);
+            tool_json_num(&j, "Ta", lo->Ta);
+            tool_json_num(&j, "Ac", lo->Ac);
+            tool_json_num(&j, "Aa", lo->Aa);
+            tool_json_num(&j, "Rc_eff", lo->Rc_eff);
+            tool_json_num(&j, "Ra_eff", lo->Ra_eff);
+            tool_json_num(&j, "Ac_eff", lo->Ac_eff);
+            tool_json_num(&j, "Aa_eff", lo->Aa_eff);
+            tool_json_num(&j, "contrast", lo->contrast);
+            tool_json_end_object(&j);
+        } else {
+            tool_json_null(&j, "optics");
         }
-        printf("}%s\n", l + 1 < MEDIUM_LAYER_COUNT ? "," : "");
+        tool_json_end_object(&j);
     }
-    printf("  ]\n}\n");
+    tool_json_end_array(&j);
+    tool_json_end_object(&j);
+    tool_json_finish(&j);
 }
 
 static int run_show(const struct medium_profile *p, int json, int text)

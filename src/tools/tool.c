@@ -160,6 +160,69 @@ int tool_parse_u64(const char *text, uint64_t *out)
     return 0;
 }
 
+void tool_open_error(const char *path, int rc)
+{
+    struct medium_probe pr;
+    int prc = rc == -ENOENT || rc == -EACCES || rc == -EPERM ? rc : medium_probe(path, &pr);
+    if (prc == 0) {
+        switch (pr.kind) {
+        case MEDIUM_PROBE_DIRECTORY:
+            tool_error(path, "is a directory, not a medium image; give the image file");
+            return;
+        case MEDIUM_PROBE_NOT_FILE:
+            tool_error(path, "is not a regular file; a medium image is a file made by "
+                             "'phasectl create'");
+            return;
+        case MEDIUM_PROBE_EMPTY:
+            tool_error(path, "is empty (0 bytes), not a medium image; create one with "
+                             "'phasectl create'");
+            return;
+        case MEDIUM_PROBE_FOREIGN:
+            tool_error(path, "is not a phasefs medium image (%llu bytes without its "
+                             "signature); check the path",
+                       (unsigned long long)pr.file_bytes);
+            return;
+        case MEDIUM_PROBE_TRUNCATED:
+            tool_error(path, "the image is truncated: %llu of %llu bytes; restore it from a "
+                             "copy",
+                       (unsigned long long)pr.file_bytes, (unsigned long long)pr.image_bytes);
+            return;
+        case MEDIUM_PROBE_NEWER:
+            tool_error(path, "%s; use the phasefs version that created it",
+                       tool_strerror(-EPROTO));
+            return;
+        case MEDIUM_PROBE_CORRUPT:
+            tool_error(path, "the image's headers are damaged (both copies); it cannot be "
+                             "used");
+            return;
+        case MEDIUM_PROBE_IMAGE:
+            break; /* the header is fine: the failure lies further in */
+        }
+    }
+    switch (-rc) {
+    case ENOENT:
+        tool_error(path, "no such image; check the path or create one with 'phasectl create'");
+        break;
+    case EUCLEAN:
+        tool_error(path, "%s; the image cannot be used (recreate it, or keep it for "
+                         "inspection)", tool_strerror(rc));
+        break;
+    case EPROTO:
+        tool_error(path, "%s; use the phasefs version that created it", tool_strerror(rc));
+        break;
+    case EACCES:
+    case EPERM:
+        tool_error(path, "permission denied; check the file's mode");
+        break;
+    case EOPNOTSUPP:
+        tool_error(path, "the medium is in electrical mode, whose physics is not built yet");
+        break;
+    default:
+        tool_error(path, "cannot open the image: %s", tool_strerror(rc));
+        break;
+    }
+}
+
 double tool_now(void)
 {
     struct timespec ts;

@@ -23,6 +23,11 @@ void tool_error(const char *object, const char *fmt, ...)
 /* Describe a negative errno from libmedium in user words (never NULL). */
 const char *tool_strerror(int neg_errno);
 
+/* The one error line for an image medium_open refused with rc: a directory, an empty
+ * file, a foreign file, a truncated image ("N of M bytes") and so on each get their own
+ * words (medium_probe); every tool opening an image prints through this. */
+void tool_open_error(const char *path, int rc);
+
 /*
  * Take the lock a phasefs daemon holds on a mounted image (flock: shared or exclusive),
  * waiting up to wait_ms for a daemon still flushing after an unmount. Returns the
