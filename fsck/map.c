@@ -166,11 +166,11 @@ static int ser_chart(struct plot *p, const struct health *h, unsigned l, double 
     return 0;
 }
 
-static void title(struct plot *p, const char *image, const struct health *h)
+static int title(struct plot *p, const char *image, const struct health *h)
 {
-    char buf[320];
-    snprintf(buf, sizeof buf, "Disc maps of %s", image);
-    plot_text(p, 24, 30, 17, PLOT_LEFT, true, 0x101010, buf);
+    char head[320], buf[320];
+    snprintf(head, sizeof head, "Disc maps of %s", image);
+    plot_text(p, 24, 30, 17, PLOT_LEFT, true, 0x101010, head);
     snprintf(buf, sizeof buf,
              "profile %s, seed %llu  \xc2\xb7  %.3g years simulated, last ageing step at "
              "%.1f \xc2\xb0""C (profile %.1f \xc2\xb0""C)  \xc2\xb7  equivalent age at 25 "
@@ -179,12 +179,14 @@ static void title(struct plot *p, const char *image, const struct health *h)
              h->temperature_c, h->layer[1].layer_equiv_s / YEAR_S,
              h->layer[0].layer_equiv_s / YEAR_S);
     plot_text(p, 24, 52, 11, PLOT_LEFT, false, 0x303030, buf);
+    int rc = plot_set_title(p, head, buf);
     snprintf(buf, sizeof buf, "medium %s  \xc2\xb7  %llu of %llu logical clusters scanned%s"
                               "  \xc2\xb7  %u of 4 DMA copies valid",
              health_verdict_name(h->verdict), (unsigned long long)h->scanned,
              (unsigned long long)h->logical_clusters, h->complete ? "" : " (cancelled)",
              h->dma_copies_valid);
     plot_text(p, 24, 70, 11, PLOT_LEFT, false, h->verdict ? COL_UNCORRECTABLE : 0x303030, buf);
+    return rc;
 }
 
 int fsck_map_write(FILE *out, const char *path, const char *image, const struct health *h)
@@ -197,8 +199,8 @@ int fsck_map_write(FILE *out, const char *path, const char *image, const struct 
     rc = plot_open(out, kind, PAGE_W, PAGE_H, &p);
     if (rc < 0)
         return rc;
-    title(p, image, h);
-    for (int row = 0; row < MEDIUM_LAYER_COUNT; row++) {
+    rc = title(p, image, h);
+    for (int row = 0; rc == 0 && row < MEDIUM_LAYER_COUNT; row++) {
         unsigned l = MEDIUM_LAYER_COUNT - 1 - (unsigned)row; /* near first */
         const struct health_layer *L = &h->layer[l];
         double y = ROW_TOP + row * ROW_H;
@@ -212,10 +214,10 @@ int fsck_map_write(FILE *out, const char *path, const char *image, const struct 
         disc(p, h, l, 24 + 20 + 3 * DISC_R + 60, y + 40 + DISC_R, true,
              "wear (overwrite cycles) by position");
         rc = ser_chart(p, h, l, 790, y + 20);
-        if (rc < 0) {
-            plot_close(p);
-            return rc;
-        }
+    }
+    if (rc < 0) {
+        plot_close(p);
+        return rc;
     }
     static const char *const margin_ticks[] = {"0 (none left)", "8", "16", "24", "32 of 32"};
     static const struct plot_swatch sw[] = {

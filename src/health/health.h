@@ -139,6 +139,7 @@ struct health_scan_options {
     health_owner_fn owner;             /* NULL: list LCNs only */
     void *owner_ctx;
     volatile sig_atomic_t *cancel;   /* set to stop the scan; may be NULL */
+    bool quiet_unformatted;          /* -ENODATA without an error line (the caller says) */
 };
 
 /* Why a cluster failed, from the medium's facts (medium_cluster_damage). */

@@ -82,7 +82,7 @@ static void zone_row(FILE *f, const char *label, const struct health_zone *z)
             z->clusters ? (int)z->min_margin : 32);
 }
 
-static void layer_text(FILE *f, const struct health_layer *L, bool verbose)
+static void layer_text(FILE *f, const struct health_layer *L, bool dma_lost, bool verbose)
 {
     const struct health_zone *t = &L->total;
     char buf[64], why[96];
@@ -120,11 +120,15 @@ static void layer_text(FILE *f, const struct health_layer *L, bool verbose)
     for (unsigned b = 0; b < SECTOR_HIST_BUCKETS; b++)
         fprintf(f, " %s: %llu", hist_labels[b], (unsigned long long)t->hist[b]);
     fprintf(f, "  (by symbols corrected)\n");
-    fprintf(f, "    spares      %llu used, %llu left of %llu; %llu clusters replaced, %llu bad "
-               "spares\n",
-            (unsigned long long)L->spares_used, (unsigned long long)L->spares_left,
-            (unsigned long long)L->spares_total, (unsigned long long)L->defects,
-            (unsigned long long)L->spares_bad);
+    if (dma_lost)
+        fprintf(f, "    spares      %llu in the layout; use unknown (the defect list is lost)\n",
+                (unsigned long long)L->spares_total);
+    else
+        fprintf(f, "    spares      %llu used, %llu left of %llu; %llu clusters replaced, %llu "
+                   "bad spares\n",
+                (unsigned long long)L->spares_used, (unsigned long long)L->spares_left,
+                (unsigned long long)L->spares_total, (unsigned long long)L->defects,
+                (unsigned long long)L->spares_bad);
     if (L->written)
         fprintf(f, "    wear        cycles min %u, median %u, p99 %u, max %u (N0 %.0f)\n",
                 L->cycles_min, L->cycles_median, L->cycles_p99, L->cycles_max, L->n0_cycles);
@@ -226,7 +230,7 @@ void health_text(FILE *f, const char *image, const struct health *h, bool verbos
     fprintf(f, "  defect list %u of 4 DMA copies valid%s\n", h->dma_copies_valid,
             h->dma_copies_valid ? "" : "; the scan read every cluster at its place");
     for (int l = MEDIUM_LAYER_COUNT - 1; l >= 0; l--)
-        layer_text(f, &h->layer[l], verbose);
+        layer_text(f, &h->layer[l], h->dma_copies_valid == 0, verbose);
     damage_text(f, h, verbose);
     fprintf(f, "  result      %s: L1 (near) %s, L0 (far) %s\n", health_verdict_name(h->verdict),
             health_verdict_name(h->layer[MEDIUM_LAYER_NEAR].verdict),
@@ -293,7 +297,7 @@ static void causes_json(struct tool_json *j, unsigned causes)
     tool_json_end_array(j);
 }
 
-static void layer_json(struct tool_json *j, const struct health_layer *L)
+static void layer_json(struct tool_json *j, const struct health_layer *L, bool dma_lost)
 {
     tool_json_object(j, NULL);
     tool_json_str(j, "layer", layer_names[L->layer]);
@@ -307,12 +311,19 @@ static void layer_json(struct tool_json *j, const struct health_layer *L)
     tool_json_uint(j, "user_clusters", L->user_clusters);
     tool_json_uint(j, "written", L->written);
     ser_json(j, "ser_window_max", &L->total, L->ser_window_max);
-    tool_json_object(j, "spares");
-    tool_json_uint(j, "used", L->spares_used);
-    tool_json_uint(j, "left", L->spares_left);
+    tool_json_object(j, "spares"); /* null: unknown, the defect list is lost */
     tool_json_uint(j, "total", L->spares_total);
-    tool_json_uint(j, "bad", L->spares_bad);
-    tool_json_uint(j, "replaced", L->defects);
+    if (dma_lost) {
+        tool_json_null(j, "used");
+        tool_json_null(j, "left");
+        tool_json_null(j, "bad");
+        tool_json_null(j, "replaced");
+    } else {
+        tool_json_uint(j, "used", L->spares_used);
+        tool_json_uint(j, "left", L->spares_left);
+        tool_json_uint(j, "bad", L->spares_bad);
+        tool_json_uint(j, "replaced", L->defects);
+    }
     tool_json_end_object(j);
     tool_json_object(j, "cycles");
     if (L->written) {
@@ -392,7 +403,7 @@ void health_json(struct tool_json *j, const char *key, const struct health *h, b
     tool_json_end_object(j);
     tool_json_array(j, "layers"); /* as in the text: near first */
     for (int l = MEDIUM_LAYER_COUNT - 1; l >= 0; l--)
-        layer_json(j, &h->layer[l]);
+        layer_json(j, &h->layer[l], h->dma_copies_valid == 0);
     tool_json_end_array(j);
     tool_json_uint(j, "unreadable_count", h->bad_count);
     if (h->have_owners) {

@@ -460,8 +460,11 @@ int health_scan(const char *image, const struct health_scan_options *opt, struct
     so.scratch_slots = threads;
     rc = sector_open(m, &so, &dev);
     if (rc < 0) {
-        if (rc == -ENODATA)
-            tool_error(image, "the sector layer was never formatted; there is nothing to scan");
+        if (rc == -ENODATA) {
+            if (!opt->quiet_unformatted)
+                tool_error(image, "the sector layer was never formatted; there is nothing "
+                                  "to scan");
+        }
         else if (rc == -EINVAL)
             tool_error(image, "the profile's spare areas do not fit the medium");
         else

@@ -22,6 +22,10 @@
 struct plot {
     enum plot_kind kind;
     FILE *out;
+    FILE *svg;          /* SVG: cairo writes here first, so the title can go in */
+    char *svg_buf;
+    size_t svg_len;
+    char *title, *desc;
     cairo_surface_t *surface;
     cairo_t *cr;
     int error;
@@ -71,7 +75,12 @@ int plot_open(FILE *out, enum plot_kind kind, double width, double height, struc
                                                 (int)ceil(height * PNG_SCALE));
         break;
     case PLOT_SVG:
-        p->surface = cairo_svg_surface_create_for_stream(to_file, out, width, height);
+        p->svg = open_memstream(&p->svg_buf, &p->svg_len);
+        if (!p->svg) {
+            free(p);
+            return -ENOMEM;
+        }
+        p->surface = cairo_svg_surface_create_for_stream(to_file, p->svg, width, height);
         break;
     case PLOT_PDF:
         p->surface = cairo_pdf_surface_create_for_stream(to_file, out, width, height);
@@ -84,6 +93,9 @@ int plot_open(FILE *out, enum plot_kind kind, double width, double height, struc
     if (cairo_status(p->cr) != CAIRO_STATUS_SUCCESS) {
         cairo_destroy(p->cr);
         cairo_surface_destroy(p->surface);
+        if (p->svg)
+            fclose(p->svg);
+        free(p->svg_buf);
         free(p);
         return -ENOMEM;
     }
@@ -93,6 +105,61 @@ int plot_open(FILE *out, enum plot_kind kind, double width, double height, struc
     cairo_paint(p->cr);
     cairo_select_font_face(p->cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
     *pp = p;
+    return 0;
+}
+
+int plot_set_title(struct plot *p, const char *title, const char *desc)
+{
+    free(p->title);
+    free(p->desc);
+    p->title = strdup(title ? title : "");
+    p->desc = strdup(desc ? desc : "");
+    if (!p->title || !p->desc)
+        return -ENOMEM;
+    if (p->kind == PLOT_PDF) {
+        cairo_pdf_surface_set_metadata(p->surface, CAIRO_PDF_METADATA_TITLE, p->title);
+        cairo_pdf_surface_set_metadata(p->surface, CAIRO_PDF_METADATA_SUBJECT, p->desc);
+        cairo_pdf_surface_set_metadata(p->surface, CAIRO_PDF_METADATA_CREATOR, "phasefs");
+    }
+    return 0;
+}
+
+/* XML text with &, < and > escaped. */
+static void xml_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '&')
+            fputs("&amp;", f);
+        else if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+/* The SVG as cairo wrote it, with <title> and <desc> as the first children of <svg>
+ * (SVG 1.1 §5.4: the document's accessible name; cairo has no call for them). */
+static int svg_flush(struct plot *p)
+{
+    if (fclose(p->svg) != 0)
+        return -ENOMEM;
+    p->svg = NULL;
+    const char *root = p->svg_buf ? strstr(p->svg_buf, "<svg") : NULL;
+    const char *end = root ? strchr(root, '>') : NULL;
+    if (!end)
+        return -EIO;
+    size_t head = (size_t)(end + 1 - p->svg_buf);
+    fwrite(p->svg_buf, 1, head, p->out);
+    if (p->title) {
+        fputs("\n<title>", p->out);
+        xml_text(p->out, p->title);
+        fputs("</title>\n<desc>", p->out);
+        xml_text(p->out, p->desc);
+        fputs("</desc>", p->out);
+    }
+    fwrite(p->svg_buf + head, 1, p->svg_len - head, p->out);
     return 0;
 }
 
@@ -109,8 +176,17 @@ int plot_close(struct plot *p)
     if (rc == 0 && cairo_surface_status(p->surface) != CAIRO_STATUS_SUCCESS)
         rc = cairo_surface_status(p->surface) == CAIRO_STATUS_NO_MEMORY ? -ENOMEM : -EIO;
     cairo_surface_destroy(p->surface);
+    if (p->svg) {
+        int src = svg_flush(p);
+        rc = rc ? rc : src;
+        if (p->svg)
+            fclose(p->svg);
+    }
     if (rc == 0 && (fflush(p->out) != 0 || ferror(p->out)))
         rc = -EIO;
+    free(p->svg_buf);
+    free(p->title);
+    free(p->desc);
     free(p);
     return rc;
 }

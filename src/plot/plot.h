@@ -27,6 +27,9 @@ struct plot;
 /* A drawing of width x height points written to out (which stays the caller's, and
  * must stay open until plot_close), white background. Returns 0, -ENOMEM, -EINVAL. */
 int plot_open(FILE *out, enum plot_kind kind, double width, double height, struct plot **p);
+/* The drawing's title and description as document metadata: SVG <title> and <desc>,
+ * PDF Title and Subject (a PNG carries them only as drawn text). 0 or -ENOMEM. */
+int plot_set_title(struct plot *p, const char *title, const char *desc);
 /* Finish and write the drawing; frees p (NULL accepted). 0, -EIO, -ENOMEM. */
 int plot_close(struct plot *p);
 

@@ -1,6 +1,6 @@
 /*
  * phasectl.c — entry point of phasectl(1): global options and dispatch to the
- * subcommands (profile, create, info, age, inject, stats). Each subcommand parses its own
+ * subcommands (profile, create, info, age, inject, stats, health). Each subcommand parses its own
  * options with getopt_long and prints through the tool_ helpers.
  */
 #include "phasectl.h"
@@ -23,6 +23,8 @@ static void usage(FILE *f)
             "  info IMAGE [--json] show the medium, its clock and each layer's health\n"
             "  stats IMAGE [--json]\n"
             "                      show the sector layer's defect list and statistics\n"
+            "  health IMAGE [--json] [-v] [--within YEARS]\n"
+            "                      scan the medium; exit status bits for monitoring\n"
             "  age IMAGE --years Y --celsius C\n"
             "                      age the medium (also --days, --hours, --seconds)\n"
             "  inject IMAGE scratch|dust|defects [OPTIONS]\n"
@@ -35,7 +37,8 @@ static void usage(FILE *f)
             "  -h, --help          this help;  -V, --version  the version\n"
             "\n"
             "Exit status: 0 success, 1 a claim check failed, 2 usage or bad input,\n"
-            "3 the image could not be created, read or updated. See phasectl(1).\n");
+            "3 the image could not be created, read or updated; 'health' exits with its\n"
+            "own bits (phasectl health --help). See phasectl(1).\n");
 }
 
 int main(int argc, char **argv)
@@ -60,7 +63,7 @@ int main(int argc, char **argv)
     } commands[] = {
         {"profile", phasectl_profile}, {"create", phasectl_create}, {"info", phasectl_info},
         {"age", phasectl_age},         {"inject", phasectl_inject},
-        {"stats", phasectl_stats},
+        {"stats", phasectl_stats},     {"health", phasectl_health},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(cmd, commands[i].name))

@@ -7,6 +7,7 @@
 #ifndef PHASEFS_PHASECTL_H
 #define PHASEFS_PHASECTL_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 enum phasectl_exit {
@@ -16,8 +17,22 @@ enum phasectl_exit {
     PHASECTL_EXIT_MEDIUM = 3,   /* the image could not be created, opened or updated */
 };
 
-/* JSON documents printed by phasectl carry this version first. */
-#define PHASECTL_JSON_FORMAT_VERSION 1
+/* JSON documents printed by phasectl carry this version first (doc/schema/phasectl-*.json).
+ * 2: "program" member, layers near first, info's verdicts from the health scan, profile
+ * optics nested, stats' verdicts. */
+#define PHASECTL_JSON_FORMAT_VERSION 2
+
+/* `phasectl health` exits with these bits OR-ed (smartctl-like; phasectl(1)). */
+enum phasectl_health_bits {
+    PHASECTL_HEALTH_USAGE = 1,       /* the command line did not parse */
+    PHASECTL_HEALTH_UNREADABLE = 2,  /* the image could not be opened or scanned */
+    PHASECTL_HEALTH_DEGRADING = 4,   /* a layer (or the medium) is degrading */
+    PHASECTL_HEALTH_FAILING = 8,     /* the medium is failing */
+    PHASECTL_HEALTH_SOON = 16,       /* first loss projected within --within years */
+    PHASECTL_HEALTH_LOST = 32,       /* clusters already unreadable */
+    PHASECTL_HEALTH_CANCELLED = 64,  /* SIGINT or SIGTERM stopped the scan */
+};
+#define PHASECTL_HEALTH_WITHIN_YEARS 10.0 /* default horizon of PHASECTL_HEALTH_SOON */
 
 int phasectl_profile(int argc, char **argv);
 int phasectl_create(int argc, char **argv);
@@ -25,6 +40,16 @@ int phasectl_info(int argc, char **argv);
 int phasectl_age(int argc, char **argv);
 int phasectl_inject(int argc, char **argv);
 int phasectl_stats(int argc, char **argv);
+int phasectl_health(int argc, char **argv);
+
+/* The health scan behind info, stats and health (read-only; progress on stderr; SIGINT
+ * stops it), with its one-line error printed on failure (none for -ENODATA, a medium
+ * never formatted, with quiet_unformatted). Returns 0 (free h with health_free) or
+ * -errno. */
+struct health;
+int phasectl_health_scan(const char *path, bool quiet_unformatted, struct health *h);
+/* The exit bits of a health report. */
+int phasectl_health_bits(const struct health *h, double within_years);
 
 /* Print a profile-load failure as one line; returns PHASECTL_EXIT_USAGE. */
 struct medium_parse_error;

@@ -4,6 +4,7 @@
  * one summary (or one error line). Exit codes: phasectl.h.
  */
 #include "medium.h"
+#include "health.h"
 #include "phasectl.h"
 #include "sector.h"
 #include "tool.h"
@@ -167,16 +168,6 @@ static void info_usage(FILE *f)
                "Show the medium's profile, simulated clock, faults and each layer's health.\n");
 }
 
-static const char *layer_verdict(const struct medium_layer_status *s, double ser)
-{
-    /* Facts against the format's limit; fsck.phasefs makes the full judgement. */
-    if (ser >= FORMAT_SER_LIMIT || s->write_error_rate * 8 >= FORMAT_SER_LIMIT)
-        return "outside the format's error limit";
-    if (ser >= FORMAT_SER_LIMIT / 4)
-        return "within limits, little margin";
-    return "within limits";
-}
-
 int phasectl_image_args(int argc, char **argv, void (*usage)(FILE *), const char **path,
                         int *json)
 {
@@ -199,6 +190,24 @@ int phasectl_image_args(int argc, char **argv, void (*usage)(FILE *), const char
     }
     *path = argv[optind];
     return -1;
+}
+
+/* The verdict line of a layer: the health scan's, or why there is none. */
+static void verdict_text(const struct health *h, int hrc, unsigned l)
+{
+    if (hrc == -ENODATA) {
+        printf("    health      not judged: the sector layer was never formatted\n");
+        return;
+    }
+    if (hrc < 0) {
+        printf("    health      not judged: %s\n", tool_strerror(hrc));
+        return;
+    }
+    const struct health_layer *L = &h->layer[l];
+    printf("    health      %s (surface scan of %llu written clusters; phasectl health)\n",
+           health_verdict_name(L->verdict), (unsigned long long)L->written);
+    for (unsigned i = 0; i < L->reason_count; i++)
+        printf("                because %s\n", L->reasons[i]);
 }
 
 int phasectl_info(int argc, char **argv)
@@ -230,37 +239,74 @@ int phasectl_info(int argc, char **argv)
     double ser[MEDIUM_LAYER_COUNT];
     for (unsigned l = 0; l < MEDIUM_LAYER_COUNT; l++) /* P(byte has >= 1 bit error) */
         ser[l] = 1.0 - pow(1.0 - st[l].raw_ber_fresh, 8.0);
+    /* the verdict is the health scan's, the one every report shows; a medium that was
+     * never formatted has none. The scan's error line is printed; info goes on. */
+    struct health h;
+    int hrc = phasectl_health_scan(path, true, &h);
 
     if (json) {
-        printf("{\n  \"format_version\": %d,\n  \"image\": ", PHASECTL_JSON_FORMAT_VERSION);
-        tool_json_string(stdout, path);
-        printf(",\n  \"profile\": ");
-        tool_json_string(stdout, p->name);
-        printf(",\n  \"mode\": \"%s\",\n  \"seed\": %llu,\n  \"clusters_per_layer\": %llu,\n"
-               "  \"capacity_per_layer\": %llu,\n",
-               p->mode == MEDIUM_MODE_OPTICAL ? "optical" : "electrical",
-               (unsigned long long)p->seed, (unsigned long long)clusters,
-               (unsigned long long)p->capacity_per_layer);
-        printf("  \"clock\": {\"sim_s\": %.9g, \"equiv_s\": [%.9g, %.9g], \"temperature_c\": "
-               "%.6g},\n",
-               clk.sim_s, clk.equiv_s[0], clk.equiv_s[1], clk.temperature_c);
-        printf("  \"layers\": [\n");
-        for (unsigned l = 0; l < MEDIUM_LAYER_COUNT; l++) {
+        struct tool_json j;
+        tool_json_begin(&j, stdout);
+        tool_json_object(&j, NULL);
+        tool_json_int(&j, "format_version", PHASECTL_JSON_FORMAT_VERSION);
+        tool_json_str(&j, "program", "phasectl info");
+        tool_json_str(&j, "image", path);
+        tool_json_str(&j, "profile", p->name);
+        tool_json_str(&j, "mode", p->mode == MEDIUM_MODE_OPTICAL ? "optical" : "electrical");
+        tool_json_uint(&j, "seed", p->seed);
+        tool_json_uint(&j, "clusters_per_layer", clusters);
+        tool_json_uint(&j, "capacity_per_layer", p->capacity_per_layer);
+        tool_json_object(&j, "clock");
+        tool_json_num(&j, "sim_s", clk.sim_s);
+        tool_json_num(&j, "equiv_far_s", clk.equiv_s[MEDIUM_LAYER_FAR]);
+        tool_json_num(&j, "equiv_near_s", clk.equiv_s[MEDIUM_LAYER_NEAR]);
+        tool_json_num(&j, "temperature_c", clk.temperature_c);
+        tool_json_end_object(&j);
+        tool_json_str(&j, "verdict", hrc == 0 ? health_verdict_name(h.verdict) : NULL);
+        tool_json_str(&j, "verdict_unjudged", hrc == 0 ? NULL
+                                              : hrc == -ENODATA ? "the sector layer was never formatted"
+                                                                : tool_strerror(hrc));
+        tool_json_array(&j, "layers"); /* near first, as in the text */
+        for (int l = MEDIUM_LAYER_COUNT - 1; l >= 0; l--) {
             const struct medium_layer_status *s = &st[l];
-            printf("    {\"layer\": \"%s\", \"name\": \"L%u\", \"material\": ", layer_names[l], l);
-            tool_json_string(stdout, p->layer[l].material);
-            printf(", \"Rc_eff\": %.6f, \"Ra_eff\": %.6f, \"power_opt_mw\": %.6g, "
-                   "\"power_ratio\": %.6g, \"erase_completeness\": %.9g, "
-                   "\"write_error_rate\": %.6g, \"raw_ber_fresh\": %.6g, \"raw_ser_fresh\": %.6g, "
-                   "\"median_life_s\": %.6g, \"clusters_written\": %llu, \"cycles_max\": %u, "
-                   "\"cycles_mean\": %.6g, \"faults\": %u, \"defect_clusters\": %llu}%s\n",
-                   o->layer[l].Rc_eff, o->layer[l].Ra_eff, s->power_opt_mw, s->power_ratio,
-                   s->erase_completeness, s->write_error_rate, s->raw_ber_fresh, ser[l],
-                   s->median_life_s, (unsigned long long)s->clusters_written, s->cycles_max,
-                   s->cycles_mean, s->faults, (unsigned long long)s->defect_clusters,
-                   l + 1 < MEDIUM_LAYER_COUNT ? "," : "");
+            char name[8];
+            snprintf(name, sizeof name, "L%d", l);
+            tool_json_object(&j, NULL);
+            tool_json_str(&j, "layer", layer_names[l]);
+            tool_json_str(&j, "name", name);
+            tool_json_str(&j, "material", p->layer[l].material);
+            tool_json_num(&j, "Rc_eff", o->layer[l].Rc_eff);
+            tool_json_num(&j, "Ra_eff", o->layer[l].Ra_eff);
+            tool_json_num(&j, "power_opt_mw", s->power_opt_mw);
+            tool_json_num(&j, "power_ratio", s->power_ratio);
+            tool_json_num(&j, "erase_completeness", s->erase_completeness);
+            tool_json_num(&j, "write_error_rate", s->write_error_rate);
+            tool_json_num(&j, "raw_ber_fresh", s->raw_ber_fresh);
+            tool_json_num(&j, "raw_ser_fresh", ser[l]);
+            tool_json_num(&j, "median_life_s", s->median_life_s);
+            tool_json_uint(&j, "clusters_written", s->clusters_written);
+            tool_json_uint(&j, "cycles_max", s->cycles_max);
+            tool_json_num(&j, "cycles_mean", s->cycles_mean);
+            tool_json_uint(&j, "faults", s->faults);
+            tool_json_uint(&j, "defect_clusters", s->defect_clusters);
+            if (hrc == 0) {
+                const struct health_layer *L = &h.layer[l];
+                tool_json_str(&j, "verdict", health_verdict_name(L->verdict));
+                tool_json_array(&j, "reasons");
+                for (unsigned i = 0; i < L->reason_count; i++)
+                    tool_json_str(&j, NULL, L->reasons[i]);
+                tool_json_end_array(&j);
+                tool_json_uint(&j, "uncorrectable", L->total.uncorrectable);
+            } else {
+                tool_json_null(&j, "verdict");
+                tool_json_null(&j, "reasons");
+                tool_json_null(&j, "uncorrectable");
+            }
+            tool_json_end_object(&j);
         }
-        printf("  ]\n}\n");
+        tool_json_end_array(&j);
+        tool_json_end_object(&j);
+        tool_json_finish(&j);
     } else {
         printf("Medium %s\n", path);
         printf("  profile       %s (%s), seed %llu\n", p->name,
@@ -273,11 +319,14 @@ int phasectl_info(int argc, char **argv)
                "25 C: L0 %.4g y, L1 %.4g y\n",
                clk.sim_s / 31557600.0, clk.temperature_c, clk.equiv_s[0] / 31557600.0,
                clk.equiv_s[1] / 31557600.0);
+        if (hrc == 0)
+            printf("  health        %s%s\n", health_verdict_name(h.verdict),
+                   h.dma_copies_valid < 4 ? " (defect management copies lost)" : "");
         for (int l = MEDIUM_LAYER_COUNT - 1; l >= 0; l--) {
             const struct medium_layer_status *s = &st[l];
             printf("  %s  %s\n", layer_labels[l], p->layer[l].material);
-            printf("    read        Rc %.4f Ra %.4f at the drive; raw BER %.3g (symbol rate "
-                   "%.3g, format limit %.0e)\n",
+            printf("    read        Rc %.4f Ra %.4f at the drive; raw BER of a fresh cluster "
+                   "%.3g (symbol rate %.3g, format limit %.0e)\n",
                    o->layer[l].Rc_eff, o->layer[l].Ra_eff, s->raw_ber_fresh, ser[l],
                    FORMAT_SER_LIMIT);
             printf("    write       optimum peak %.2f mW, configured %.2fx; write errors %.3g "
@@ -290,9 +339,11 @@ int phasectl_info(int argc, char **argv)
                    (unsigned long long)s->clusters_written, (unsigned long long)clusters,
                    s->cycles_max, s->cycles_mean, (unsigned long long)s->defect_clusters,
                    s->faults);
-            printf("    health      %s\n", layer_verdict(s, ser[l]));
+            verdict_text(&h, hrc, (unsigned)l);
         }
     }
+    if (hrc == 0)
+        health_free(&h);
     medium_close(m);
     return PHASECTL_EXIT_OK;
 }

@@ -233,24 +233,43 @@ double tool_now(void)
 void tool_progress_start(struct tool_progress *p, const char *what, uint64_t total,
                          bool enabled)
 {
+    memset(p, 0, sizeof *p);
     p->what = what;
     p->total = total ? total : 1;
     p->start_s = tool_now();
     p->last_decile = -1;
     p->tty = isatty(STDERR_FILENO) && !getenv("NO_PROGRESS");
     p->enabled = enabled;
+    /* a phase shorter than this says nothing; tests set 0 to see the lines */
+    const char *d = getenv("PHASEFS_PROGRESS_DELAY");
+    double v;
+    p->delay_s = d && tool_parse_double(d, &v) == 0 && v >= 0 ? v : TOOL_PROGRESS_DELAY_S;
+    p->warm_s = -1;
 }
 
 void tool_progress_update(struct tool_progress *p, uint64_t done)
 {
     if (!p->enabled)
         return;
+    double now = tool_now(), elapsed = now - p->start_s;
+    if (elapsed < p->delay_s)
+        return;
+    /* the rate is measured from the end of the warm-up (opening, caches, the first
+     * clusters), so the first ETA is not skewed by it */
+    if (p->warm_s < 0 && elapsed >= TOOL_PROGRESS_WARMUP_S) {
+        p->warm_s = now;
+        p->warm_done = done;
+    }
+    p->shown = true;
     double frac = (double)done / (double)p->total;
-    double elapsed = tool_now() - p->start_s;
     if (p->tty) {
-        double eta = frac > 0 ? elapsed * (1 - frac) / frac : 0;
-        fprintf(stderr, "\r%s: %5.1f%%  %.1f/s  ETA %.0fs   ", p->what, 100 * frac,
-                elapsed > 0 ? (double)done / elapsed : 0.0, eta);
+        double span = p->warm_s >= 0 ? now - p->warm_s : 0;
+        double rate = span > 0.5 ? (double)(done - p->warm_done) / span : 0;
+        if (rate > 0)
+            fprintf(stderr, "\r%s: %5.1f%%  %.0f/s  ETA %.0fs   ", p->what, 100 * frac, rate,
+                    (double)(p->total - (done < p->total ? done : p->total)) / rate);
+        else
+            fprintf(stderr, "\r%s: %5.1f%%  (measuring the rate)   ", p->what, 100 * frac);
         fflush(stderr);
         return;
     }
@@ -263,10 +282,10 @@ void tool_progress_update(struct tool_progress *p, uint64_t done)
 
 void tool_progress_finish(struct tool_progress *p)
 {
-    if (!p->enabled)
+    if (!p->enabled || !p->shown)
         return;
     if (p->tty)
-        fprintf(stderr, "\r%s: done in %.1fs%*s\n", p->what, tool_now() - p->start_s, 20, "");
+        fprintf(stderr, "\r%s: done in %.1fs%*s\n", p->what, tool_now() - p->start_s, 30, "");
     else if (p->last_decile < 10)
         fprintf(stderr, "%s: 100%%\n", p->what);
 }

@@ -87,14 +87,22 @@ void tool_json_null(struct tool_json *j, const char *key);
 int tool_json_finish(struct tool_json *j);
 
 /* Progress on long work: on a terminal, one rewritten line with percent, rate and
- * ETA; otherwise a plain line every 10 %. */
+ * ETA; otherwise a plain line every 10 %. Nothing is shown for a phase shorter than
+ * TOOL_PROGRESS_DELAY_S (env PHASEFS_PROGRESS_DELAY overrides, in seconds); the rate,
+ * and so the ETA, is measured from TOOL_PROGRESS_WARMUP_S on. */
+#define TOOL_PROGRESS_DELAY_S 1.0
+#define TOOL_PROGRESS_WARMUP_S 1.0
 struct tool_progress {
     const char *what;
     uint64_t total;
     double start_s;
+    double delay_s;
+    double warm_s;       /* when the warm-up ended (-1: not yet) */
+    uint64_t warm_done;  /* work done by then */
     int last_decile;
     bool tty;
     bool enabled;
+    bool shown;          /* a line was printed */
 };
 void tool_progress_start(struct tool_progress *p, const char *what, uint64_t total,
                          bool enabled);

@@ -35,8 +35,9 @@
  *   damage data PATH                     a byte of the file's first data cluster
  *   damage destroy-data PATH             its physical cluster recorded with noise
  *                                        (uncorrectable)
- *   damage dma COPY                      defect management copy 0-3 (L0 inner, L0
- *                                        outer, L1 inner, L1 outer) recorded with noise
+ *   damage dma COPY|all                  defect management copy 0-3 (L0 inner, L0
+ *                                        outer, L1 inner, L1 outer), or all four,
+ *                                        recorded with noise
  *   damage unlink PATH                   append a commit that removes PATH's entry only
  *                                        (its inode stays, an orphan)
  *   damage share A B                     ... that gives B's first cluster A's LCN
@@ -459,15 +460,17 @@ static void inject(struct state *s, const struct pfs_check_report *r, char **w, 
     append_commit(s, r, rec, len);
 }
 
-/* damage dma COPY: every physical cluster of the copy recorded with noise, as
+/* damage dma COPY|all: every physical cluster of the copy (or of all four, at once, so
+ * no open in between repairs one from another) recorded with noise, as
  * tests/unit/test_sector.c loses copies (sector_locate does not reach them). */
 static void destroy_dma(struct state *s, const char *word)
 {
     static uint8_t raw[MEDIUM_CLUSTER_BYTES];
     char *end;
-    unsigned long c = strtoul(word, &end, 10);
-    if (end == word || *end || c > 3)
-        fail(s, "damage dma COPY: COPY is 0-3, not '%s'", word);
+    bool all = !strcmp(word, "all");
+    unsigned long c0 = all ? 0 : strtoul(word, &end, 10);
+    if (!all && (end == word || *end || c0 > 3))
+        fail(s, "damage dma COPY: COPY is 0-3 or all, not '%s'", word);
     fs_unmount(s);
     open_dev(s);
     struct sector_stats st;
@@ -475,18 +478,20 @@ static void destroy_dma(struct state *s, const char *word)
     close_dev(s);
     if (rc < 0)
         fail(s, "sector statistics: %s", strerror(-rc));
-    unsigned layer = (unsigned)c / 2;
-    uint64_t first = c % 2 ? st.layer_clusters - st.dma_clusters : 0;
-    uint64_t x = s->seed ^ 0xd3a0u ^ c;
-    for (uint32_t j = 0; rc == 0 && j < st.dma_clusters; j++) {
-        for (size_t i = 0; i < sizeof raw; i += 8) {
-            uint64_t v = splitmix(&x);
-            memcpy(raw + i, &v, sizeof raw - i < 8 ? sizeof raw - i : 8);
+    for (unsigned long c = c0; c <= (all ? 3 : c0); c++) {
+        unsigned layer = (unsigned)c / 2;
+        uint64_t first = c % 2 ? st.layer_clusters - st.dma_clusters : 0;
+        uint64_t x = s->seed ^ 0xd3a0u ^ c;
+        for (uint32_t j = 0; rc == 0 && j < st.dma_clusters; j++) {
+            for (size_t i = 0; i < sizeof raw; i += 8) {
+                uint64_t v = splitmix(&x);
+                memcpy(raw + i, &v, sizeof raw - i < 8 ? sizeof raw - i : 8);
+            }
+            rc = medium_cluster_write(s->m, layer, first + j, raw, NULL);
         }
-        rc = medium_cluster_write(s->m, layer, first + j, raw, NULL);
+        if (rc < 0)
+            fail(s, "destroying DMA copy %lu: %s", c, strerror(-rc));
     }
-    if (rc < 0)
-        fail(s, "destroying DMA copy %lu: %s", c, strerror(-rc));
 }
 
 static void damage(struct state *s, char **w, int n)

@@ -67,6 +67,33 @@ json_check() {
     fi
 }
 
+# A python3 that has jsonschema (bootstrap installs python3-jsonschema): the first of
+# python3 and /usr/bin/python3 that imports it, or empty.
+schema_python() {
+    local py
+    for py in python3 /usr/bin/python3; do
+        if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import jsonschema' 2>/dev/null; then
+            echo "$py"
+            return 0
+        fi
+    done
+    return 1
+}
+SCHEMA_PY=$(schema_python)
+
+# schema_check FILE SCHEMA DESCRIPTION: FILE is valid against doc/schema/SCHEMA. A
+# missing jsonschema is a failure, not a skip: every JSON output must be checked.
+schema_check() {
+    if [ -z "$SCHEMA_PY" ]; then
+        echo "# python3-jsonschema is not installed (./bootstrap installs it)" >&2
+        tap_result 1 "$3"
+        return
+    fi
+    "$SCHEMA_PY" "$top_srcdir/tests/schema_check.py" "$top_srcdir/doc/schema/$2" "$1" 2>&1 |
+        sed 's/^/# /' >&2
+    tap_result "${PIPESTATUS[0]}" "$3"
+}
+
 tap_done() {
     echo "1..$tap_n"
     [ "$tap_failed" -eq 0 ]
