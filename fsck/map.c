@@ -153,8 +153,7 @@ static int ser_chart(struct plot *p, const struct health *h, unsigned l, double 
     plot_points(p, &strip, bx, ys, nbad, NULL, COL_UNCORRECTABLE, PLOT_CROSS, 4);
     char buf[64];
     snprintf(buf, sizeof buf, "uncorrectable clusters: %zu", nbad);
-    plot_text(p, strip.x + strip.w - 4, strip.y + 13, 9, PLOT_RIGHT, false, COL_UNCORRECTABLE,
-              buf);
+    plot_text(p, strip.x + strip.w, strip.y - 3, 9, PLOT_RIGHT, false, COL_UNCORRECTABLE, buf);
     struct plot_legend_item items[] = {
         {"cluster (colour: margin)", plot_ramp(0.8), PLOT_DOT, PLOT_SOLID},
         {"zone SER", 0x202020, PLOT_NONE, PLOT_SOLID},

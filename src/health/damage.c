@@ -20,7 +20,7 @@ const char *health_cause_name(unsigned bit)
     case HEALTH_CAUSE_DEFECT: return "defect";
     case HEALTH_CAUSE_WEAR: return "wear";
     case HEALTH_CAUSE_TABLE: return "corrupt-entry";
-    case HEALTH_CAUSE_NOISE: return "read-noise";
+    case HEALTH_CAUSE_NOISE: return "unexplained";
     default: return "unknown";
     }
 }
@@ -50,7 +50,8 @@ int health_damage_files(struct health *h)
     }
     size_t n = 0;
     for (size_t i = 0; i < h->bad_count; i++) {
-        if (h->bad[i].owner[0])
+        /* the hook names metadata in parentheses, "(anchor slot)": not a file */
+        if (h->bad[i].owner[0] && h->bad[i].owner[0] != '(')
             v[n++] = &h->bad[i];
         else
             h->bad_unowned++;

@@ -150,7 +150,8 @@ enum health_cause {
     HEALTH_CAUSE_DEFECT = 1u << 3,      /* production or injected defect bursts */
     HEALTH_CAUSE_WEAR = 1u << 4,        /* cells stuck by overwrite cycles */
     HEALTH_CAUSE_TABLE = 1u << 5,       /* the medium's table entry is corrupt */
-    HEALTH_CAUSE_NOISE = 1u << 6,       /* none of the above: transient read noise */
+    HEALTH_CAUSE_NOISE = 1u << 6,       /* "unexplained": no mechanism of the medium's
+                                         * accounts for it (noise, or recorded wrongly) */
 };
 #define HEALTH_CAUSE_COUNT 7
 /* A cause counts when it flips at least this share of the cluster's damaged bits. */
@@ -193,7 +194,7 @@ struct health {
     size_t bad_count;
     struct health_file *files;         /* files of the bad clusters, by path */
     size_t file_count;
-    uint64_t bad_unowned;              /* bad clusters no file owns (free or unknown) */
+    uint64_t bad_unowned;              /* bad clusters of no file (metadata, free) */
     bool have_owners;                  /* the owner hook ran */
     double last_temp_c;                /* temperature of the last ageing step */
     unsigned dma_copies_valid;         /* of 4; 0: the defect list is lost */

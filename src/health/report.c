@@ -180,8 +180,8 @@ static void damage_text(FILE *f, const struct health *h, bool verbose)
                 (unsigned long long)(h->bad_count - h->bad_unowned),
                 h->bad_count - h->bad_unowned == 1 ? "" : "s");
         if (h->bad_unowned)
-            fprintf(f, "; %llu lost cluster%s of no file", (unsigned long long)h->bad_unowned,
-                    h->bad_unowned == 1 ? "" : "s");
+            fprintf(f, "; %llu lost cluster%s of no file (filesystem metadata or free)",
+                    (unsigned long long)h->bad_unowned, h->bad_unowned == 1 ? "" : "s");
         fprintf(f, "\n");
         size_t shown = verbose || h->file_count <= LIST_TEXT_MAX ? h->file_count : LIST_TEXT_MAX;
         for (size_t i = 0; i < shown; i++) {

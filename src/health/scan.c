@@ -406,7 +406,7 @@ static int why(struct medium *m, const struct health_cluster *c, struct health_b
             b->cause = 1u << i;
         }
     }
-    if (!b->cause) /* no mechanism of the medium's: read noise alone */
+    if (!b->cause) /* no mechanism of the medium accounts for it */
         b->cause = b->causes = HEALTH_CAUSE_NOISE;
     return 0;
 }

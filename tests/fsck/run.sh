@@ -32,12 +32,38 @@ result() { # STATUS DESCRIPTION
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 have_python=0
 command -v python3 >/dev/null 2>&1 && have_python=1
+PY=$(command -v python3)
+# the Debian python3 with python3-jsonschema and python3-pil (bootstrap installs them)
+first_python() { # MODULE: the first python3 that imports it
+    local py
+    for py in python3 /usr/bin/python3; do
+        if command -v "$py" >/dev/null 2>&1 && "$py" -c "import $1" 2>/dev/null; then
+            echo "$py"
+            return
+        fi
+    done
+}
+SCHEMA_PY=$(first_python jsonschema)
+PICTURE_PY=$(first_python PIL)
+
+# schema FILE SCHEMA DESCRIPTION: FILE valid against doc/schema/SCHEMA (a failure, not a
+# skip, without python3-jsonschema: every JSON output is checked)
+schema() {
+    if [ -z "$SCHEMA_PY" ]; then
+        echo "# python3-jsonschema is not installed (./bootstrap installs it)"
+        result 1 "$3"
+        return
+    fi
+    "$SCHEMA_PY" "$top_srcdir/tests/schema_check.py" "$top_srcdir/doc/schema/$2" "$1" 2>&1 |
+        sed 's/^/# /'
+    result "${PIPESTATUS[0]}" "$3"
+}
 
 # scan DIR ARGS...: run fsck.phasefs in DIR with stdout/stderr to DIR/out, DIR/err; $rc
 scan() {
     local dir=$1
     shift
-    (cd "$dir" && NO_PROGRESS=1 "$FSCK" "$@" >out 2>err)
+    (cd "$dir" && NO_PROGRESS=1 PHASEFS_PROGRESS_DELAY=0 "$FSCK" "$@" >out 2>err)
     rc=$?
 }
 
@@ -89,90 +115,76 @@ for c in "${cases[@]}"; do
     cmp -s "$work/expect.1" "$work/expect.2" && [ "$(cksum <"$work/image")" = "$sum_before" ]
     result $? "$c: a second scan reports the same and the image file is unchanged"
 
-    # JSON: valid, format_version first, the figures of the text
+    # JSON: valid against doc/schema/fsck.json, format_version first, the text's figures
     status_text=$(tail -n1 "$work/expect.1" | awk '{print $NF}')
     cp "$work/out" "$work/text"
     scan "$work" --scan --json image
     [ "$rc" -eq "$status_text" ]
     result $? "$c: --json exits as the text report does ($status_text)"
-    if [ $have_python -eq 1 ]; then
-        python3 -m json.tool "$work/out" >/dev/null
-        result $? "$c: --json passes python3 -m json.tool"
-        python3 - "$work/out" "$work/text" "$rc" <<'PY'
+    cp "$work/out" "$work/report.json"
+    schema "$work/report.json" fsck.json "$c: --json is valid against doc/schema/fsck.json"
+    scan "$work" --scan --json -v image
+    schema "$work/out" fsck.json "$c: --json -v (every lost cluster) is valid against the schema"
+    if [ -n "$PY" ]; then
+        "$PY" - "$work/report.json" "$work/text" "$status_text" <<'PY'
 import json, re, sys
 raw = open(sys.argv[1]).read()
 d = json.loads(raw)
 text = open(sys.argv[2]).read()
-assert raw.splitlines()[1].strip().startswith('"format_version": 1'), "format_version first"
-assert d["result"]["exit_status"] == int(sys.argv[3])
+assert raw.splitlines()[1].strip().startswith('"format_version": 2'), "format_version first"
+assert d["exit_status"] == int(sys.argv[3])
+h = d["health"]
 labels = {"far": "L0 (far)", "near": "L1 (near)"}
-for L in d["layers"]:
+assert [L["layer"] for L in h["layers"]] == ["near", "far"], "the text's order"
+assert text.index("L1 (near)  ") < text.index("L0 (far)  ")
+for L in h["layers"]:
     block = text.split("  " + labels[L["layer"]] + "  ", 1)[1]
     head = block.splitlines()[0]
     assert head.endswith(": " + L["verdict"]), (head, L["verdict"])
-    m = re.search(r"symbol error rate (\S+) \(worst \d+-cluster window (\S+);", block)
-    assert m and m.group(1) == "%.2e" % L["total"]["ser"], (m.group(1), L["total"]["ser"])
-    assert m.group(2) == "%.2e" % L["ser_window_max"]
+    t = L["total"]
+    if t["ser"] is None:
+        # not measured: said so with the reason, never a rate of 0
+        assert t["decoded"] == 0 and t["ser_unmeasured"], t
+        assert "symbol error rate not measured (" + t["ser_unmeasured"] in block
+        assert L["verdict"] == "failing" or t["clusters"] == 0
+    else:
+        m = re.search(r"symbol error rate (\S+) \(worst \d+-cluster window (\S+);", block)
+        assert m and m.group(1) == "%.2e" % t["ser"], (m.group(1), t["ser"])
+        assert m.group(2) == "%.2e" % L["ser_window_max"]
     m = re.search(r"cycles min (\d+), median (\d+), p99 (\d+), max (\d+)", block)
     if L["written"]:
         assert [int(x) for x in m.groups()] == [L["cycles"][k] for k in ("min", "median", "p99", "max")]
     m = re.search(r"(\d+) uncorrectable\n", block)
-    assert int(m.group(1)) == L["total"]["uncorrectable"]
-    assert sum(z["clusters"] for z in L["zones"]) == L["total"]["clusters"] == L["written"]
-    assert sum(L["total"]["histogram"].values()) == 304 * L["written"] or L["total"]["uncorrectable"]
+    assert int(m.group(1)) == t["uncorrectable"]
+    if t["uncorrectable"]:
+        assert L["verdict"] == "failing" and any("uncorrectable" in r for r in L["reasons"])
+    assert sum(z["clusters"] for z in L["zones"]) == t["clusters"] == L["written"]
+    assert sum(t["histogram"].values()) == 304 * L["written"] or t["uncorrectable"]
     for r in L["reasons"]:
         assert ("because     " + r) in block, r
-assert len(d["unreadable"]) == sum(L["total"]["uncorrectable"] for L in d["layers"])
+assert h["unreadable_count"] == sum(L["total"]["uncorrectable"] for L in h["layers"])
+assert "unreadable" not in h, "the per-cluster list only with -v"
+assert ("result      %s:" % h["verdict"]) in text
+assert ("defect list %d of 4 DMA copies valid" % h["dma_copies_valid"]) in text
 PY
         result $? "$c: the JSON carries the text report's figures"
     else
-        skip "$c: --json passes python3 -m json.tool" "python3 not installed"
         skip "$c: the JSON carries the text report's figures" "python3 not installed"
     fi
 
-    # the map, as PNG and SVG
-    scan "$work" --scan --map map.png image
-    [ "$rc" -eq "$status_text" ] && [ -s "$work/map.png" ]
-    result $? "$c: --map map.png"
-    scan "$work" --scan --map map.svg image
-    [ "$rc" -eq "$status_text" ] && [ -s "$work/map.svg" ]
-    result $? "$c: --map map.svg"
-    if [ $have_python -eq 1 ]; then
-        python3 - "$work/map.png" "$work/map.svg" <<'PY'
-import struct, sys, zlib
-import xml.etree.ElementTree as ET
-png = open(sys.argv[1], "rb").read()
-assert png[:8] == b"\x89PNG\r\n\x1a\n", "signature"
-pos, chunks = 8, []
-while pos < len(png):
-    (length,) = struct.unpack(">I", png[pos:pos + 4])
-    ctype, data = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length]
-    (crc,) = struct.unpack(">I", png[pos + 8 + length:pos + 12 + length])
-    assert zlib.crc32(ctype + data) == crc, "CRC of " + ctype.decode()
-    chunks.append((ctype, data))
-    pos += 12 + length
-assert [c[0] for c in chunks] == [b"IHDR", b"IDAT", b"IEND"], [c[0] for c in chunks]
-w, h, depth, ctype, comp, filt, lace = struct.unpack(">IIBBBBB", chunks[0][1])
-assert (depth, ctype, comp, filt, lace) == (8, 2, 0, 0, 0)
-raw = zlib.decompress(chunks[1][1])
-assert len(raw) == h * (1 + 3 * w)
-rows = [raw[y * (1 + 3 * w):(y + 1) * (1 + 3 * w)] for y in range(h)]
-assert all(r[0] == 0 for r in rows)
-colours = set()
-for r in rows:
-    for x in range(1, len(r), 3):
-        colours.add(r[x:x + 3])
-assert len(colours) > 10, "a picture, not a blank"
-svg = ET.parse(sys.argv[2]).getroot()
-ns = "{http://www.w3.org/2000/svg}"
-texts = [t.text or "" for t in svg.iter(ns + "text")]
-assert any(t.startswith("L0 (far)") for t in texts) and any(t.startswith("L1 (near)") for t in texts)
-assert "radius (mm)" in texts and "margin (parity symbols left)" in texts
-assert len(list(svg.iter(ns + "circle"))) > 1
-PY
-        result $? "$c: the PNG is well formed (CRCs, IHDR, IDAT) and the SVG parses, with both layers"
+    # the pictures, as PNG, SVG and PDF, from one drawing
+    for kind in png svg pdf; do
+        scan "$work" --scan --map "map.$kind" image
+        [ "$rc" -eq "$status_text" ] && [ -s "$work/map.$kind" ]
+        result $? "$c: --map map.$kind"
+    done
+    if [ -n "$PICTURE_PY" ] && command -v rsvg-convert >/dev/null && command -v pdftotext >/dev/null; then
+        "$PICTURE_PY" "$top_srcdir/tests/fsck/picture_check.py" "$work/report.json" \
+            "$work/map.png" "$work/map.svg" "$work/map.pdf" 2>&1 | sed 's/^/# /'
+        result "${PIPESTATUS[0]}" "$c: the pictures show the dead zones where the report has them, the SVG's title, the PDF's text"
     else
-        skip "$c: the PNG and SVG are well formed" "python3 not installed"
+        echo "# python3-pil, rsvg-convert or pdftotext missing (./bootstrap installs them)"
+        result 1 "$c: the pictures show what the report says"
     fi
 done
 
@@ -206,8 +218,8 @@ for c in "${fscases[@]}"; do
 import json, sys
 raw = open(sys.argv[1]).read()
 d = json.loads(raw)
-assert raw.splitlines()[1].strip().startswith('"format_version": 1'), "format_version first"
-assert d["result"]["exit_status"] == int(sys.argv[2])
+assert raw.splitlines()[1].strip().startswith('"format_version": 2'), "format_version first"
+assert d["exit_status"] == int(sys.argv[2])
 for p in d["filesystem"]["problems"]:
     assert set(p) >= {"class", "path", "inode", "lcn", "detail", "repairable", "repaired"}
 PY
@@ -221,6 +233,10 @@ PY
             result "${PIPESTATUS[0]}" "$c: pass $pass: $(head -n1 "$src/name")"
         fi
     done
+    # every JSON document the case can give is valid against the schema
+    case " ${opts[*]} " in *" --scan "*) jscan=(--scan -v) ;; *) jscan=() ;; esac
+    scan "$work" -n -f --json "${jscan[@]}" image
+    schema "$work/out" fsck.json "$c: -n -f --json ${jscan[*]} is valid against doc/schema/fsck.json"
 done
 
 # ---- usage and bad input: one-line errors, documented exit codes -------------------
@@ -255,8 +271,26 @@ if [ ${#cases[@]} -gt 0 ] && [ -f "$TMP/${cases[0]}/image" ]; then
     [ "$rc" -eq 8 ] && [ "$(wc -l <"$e/err")" -eq 1 ]
     result $? "a file that is no image: one line, exit 8"
     scan "$e" --scan --map /nonexistent/dir/map.png image
-    [ $((rc & 8)) -eq 8 ] && grep -q 'cannot write the map' "$e/err"
-    result $? "an unwritable map: one line, exit bit 8"
+    [ "$rc" -eq 8 ] && [ "$(cat "$e/err")" = "fsck.phasefs: /nonexistent/dir/map.png: cannot write the map: No such file or directory" ] && [ ! -s "$e/out" ]
+    result $? "an unwritable map fails before the scan: one line, exit 8, no report"
+    mkdir -p "$e/adir"
+    scan "$e" --scan adir
+    [ "$rc" -eq 8 ] && [ "$(cat "$e/err")" = "fsck.phasefs: adir: is a directory, not a medium image; give the image file" ]
+    result $? "a directory as IMAGE: its own line, exit 8"
+    : >"$e/empty"
+    scan "$e" --scan empty
+    [ "$rc" -eq 8 ] && [ "$(cat "$e/err")" = "fsck.phasefs: empty: is empty (0 bytes), not a medium image; create one with 'phasectl create'" ]
+    result $? "an empty file: its own line, exit 8"
+    head -c 300000 "$e/image" >"$e/trunc"
+    scan "$e" --scan trunc
+    [ "$rc" -eq 8 ] && [ "$(cat "$e/err")" = "fsck.phasefs: trunc: the image is truncated: 300000 of $(stat -c %s "$e/image") bytes; restore it from a copy" ]
+    result $? "a truncated image: N of M bytes, exit 8"
+    scan "$e" --scan garbage
+    [ "$rc" -eq 8 ] && [ "$(cat "$e/err")" = "fsck.phasefs: garbage: is not a phasefs medium image (100000 bytes without its signature); check the path" ]
+    result $? "a foreign file: its own line, exit 8"
+    (cd "$e" && NO_PROGRESS=1 "$FSCK" --scan image >out 2>err)
+    ! grep -q '^scanning clusters' "$e/err"
+    result $? "a scan shorter than a second shows no progress"
     if [ -f "$TMP/f_clean/image" ]; then
         scan "$TMP/f_clean" -n --path /no/such image
         [ "$rc" -eq 8 ] && [ "$(wc -l <"$TMP/f_clean/err")" -eq 1 ] && [ ! -s "$TMP/f_clean/out" ]
