@@ -9,7 +9,8 @@ expect_grep "$OUT" "applicable claims hold" "check prints a summary line"
 expect_exit 0 "profile check pcm-2l: every claim holds" -- "$PHASECTL" profile check pcm-2l
 expect_exit 0 "profile check --json" -- "$PHASECTL" profile check bd-re-dl --json
 json_check "$OUT" "check --json is valid JSON"
-expect_grep "$OUT" '"format_version": 1' "check --json carries format_version"
+expect_grep "$OUT" '"format_version": 2' "check --json carries format_version"
+schema_check "$OUT" phasectl-profile-check.json "check --json is valid against its schema"
 
 # A near recording layer of 10 nm violates the claim "near <= 9 nm".
 cat >"$TEST_TMP/thick.profile" <<'P'
@@ -67,7 +68,8 @@ expect_grep "$OUT" "L1 \(near\)" "show lists the near layer"
 expect_grep "$OUT" "\(Tc\+Ta\)/2" "show prints the near layer's mean transmittance"
 expect_exit 0 "profile show --json" -- "$PHASECTL" profile show bd-re-dl --json
 json_check "$OUT" "show --json is valid JSON"
-expect_grep "$OUT" '"Rc": 0\.0[0-9]+, "Ra": 0\.0[0-9]+, "Tc": 0\.[0-9]+, "Ta"' "show --json has layers[].Rc/Ra/Tc/Ta"
+schema_check "$OUT" phasectl-profile-show.json "show --json is valid against its schema"
+expect_grep "$OUT" '"Rc": 0\.0[0-9]+,' "show --json has each layer's optics (Rc ...)"
 
 # The canonical text round-trips: show --text, parse it again, same canonical text.
 expect_exit 0 "profile show --text" -- "$PHASECTL" profile show bd-re-dl --text

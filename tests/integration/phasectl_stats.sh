@@ -20,15 +20,16 @@ expect_grep "$OUT" "L1 \(near\)" "stats shows the near layer"
 expect_grep "$OUT" "0 used, 2 left of 2" "no spare is used yet"
 expect_exit 0 "stats --json" -- "$PHASECTL" stats "$IMG" --json
 json_check "$OUT" "stats --json is valid JSON"
-tap_result $([ "$(sed -n 2p "$OUT")" = '  "format_version": 1,' ]; echo $?) \
+tap_result $([ "$(sed -n 2p "$OUT")" = '  "format_version": 2,' ]; echo $?) \
     "format_version comes first"
+schema_check "$OUT" phasectl-stats.json "stats --json is valid against doc/schema/phasectl-stats.json"
 if command -v python3 >/dev/null 2>&1; then
     python3 - "$OUT" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["logical_clusters"] == 56, d["logical_clusters"]
 assert d["dma_copies_valid"] == 4
-assert [l["name"] for l in d["layers"]] == ["L0", "L1"]
+assert [l["name"] for l in d["layers"]] == ["L1", "L0"], "near first, as in the text"
 for l in d["layers"]:
     assert len(l["zones"]) == 8
     assert l["zones"][0]["r_inner_mm"] == 24 and l["zones"][7]["r_outer_mm"] == 58
