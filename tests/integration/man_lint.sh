@@ -18,4 +18,19 @@ for page in "$top_srcdir"/man/*.[0-9]; do
         tap_result $? "$name has section $section"
     done
 done
+# one date on every page, and each page's SEE ALSO names every other page of phasefs
+dates=$(grep -h '^\.Dd ' "$top_srcdir"/man/*.[0-9] | sort -u | wc -l)
+tap_result $((dates != 1)) "the man pages carry one date ($dates distinct)"
+for page in "$top_srcdir"/man/*.[0-9]; do
+    name=$(basename "$page")
+    seealso=$(sed -n '/^\.Sh SEE ALSO/,/^\.Sh /p' "$page")
+    missing=""
+    for other in "$top_srcdir"/man/*.[0-9]; do
+        o=$(basename "$other")
+        [ "$o" = "$name" ] && continue
+        echo "$seealso" | grep -q "^\.Xr ${o%.*} ${o##*.}" || missing="$missing $o"
+    done
+    [ -z "$missing" ] || echo "# $name: SEE ALSO lacks$missing"
+    tap_result $([ -z "$missing" ]; echo $?) "$name: SEE ALSO names every other phasefs page"
+done
 tap_done
