@@ -26,14 +26,6 @@
 
 #include "config.h"
 
-static volatile sig_atomic_t cancelled;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    cancelled = 1;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -198,12 +190,7 @@ int main(int argc, char **argv)
         return FSCK_EXIT_OPERATIONAL;
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    volatile sig_atomic_t *cancelled = tool_cancel_on_signals();
 
     /* the filesystem check first (it may repair); under --scan a medium without a
      * filesystem is only scanned, and the scan speaks for an image it cannot read */
@@ -236,7 +223,7 @@ int main(int argc, char **argv)
         .threads = 0,
         .owner = have_fs ? fsck_fs_owner : NULL, /* files of an unreadable LCN */
         .owner_ctx = have_fs ? &fsr : NULL,
-        .cancel = &cancelled,
+        .cancel = cancelled,
     };
     struct health h;
     rc = health_scan(o.image, &so, &h);

@@ -240,32 +240,12 @@ static int open_image(const char *image, bool read_only, struct medium **out)
     int rc = medium_open(image, &opt, out);
     if (rc == 0)
         return PHASEFS_EXIT_OK;
-    switch (-rc) {
-    case ENOENT:
+    if (rc == -ENOENT)
         tool_error(image, "no such image; make one with 'mkfs.phasefs %s'", image);
-        break;
-    case EUCLEAN:
-        tool_error(image, "not a phasefs medium image, or its header is corrupt; "
-                          "check the path, or recreate it with mkfs.phasefs");
-        break;
-    case EPROTO:
-        tool_error(image, "%s; use the phasefs version that created it", tool_strerror(rc));
-        break;
-    case EOPNOTSUPP:
-        tool_error(image, "an electrical-mode medium, whose recording is not built yet");
-        break;
-    case EACCES:
-    case EPERM:
-    case EROFS:
+    else if (rc == -EACCES || rc == -EPERM || rc == -EROFS)
         tool_error(image, "permission denied; check the file's mode, or mount with -o ro");
-        break;
-    case EISDIR:
-        tool_error(image, "is a directory; give the medium image file");
-        break;
-    default:
-        tool_error(image, "cannot open the image: %s", tool_strerror(rc));
-        break;
-    }
+    else /* a directory, an empty, foreign or truncated file each get their own line */
+        tool_open_error(image, rc);
     return PHASEFS_EXIT_MEDIUM;
 }
 

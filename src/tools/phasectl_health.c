@@ -15,29 +15,16 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-
-static volatile sig_atomic_t cancelled;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    cancelled = 1;
-}
 
 int phasectl_health_scan(const char *path, bool quiet_unformatted, struct health *h)
 {
     struct health_scan_options so = {
-        .progress = true, .cancel = &cancelled, .quiet_unformatted = quiet_unformatted,
+        .progress = true,
+        .cancel = tool_cancel_on_signals(),
+        .quiet_unformatted = quiet_unformatted,
     };
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     return health_scan(path, &so, h);
 }
 

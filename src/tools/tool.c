@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,25 @@ int tool_parse_u64(const char *text, uint64_t *out)
         return -EINVAL;
     *out = v;
     return 0;
+}
+
+static volatile sig_atomic_t cancel_flag;
+
+static void on_cancel(int sig)
+{
+    (void)sig;
+    cancel_flag = 1;
+}
+
+volatile sig_atomic_t *tool_cancel_on_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_cancel;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return &cancel_flag;
 }
 
 void tool_open_error(const char *path, int rc)

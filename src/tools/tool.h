@@ -8,6 +8,7 @@
 #ifndef PHASEFS_TOOL_H
 #define PHASEFS_TOOL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -108,6 +109,10 @@ void tool_progress_start(struct tool_progress *p, const char *what, uint64_t tot
                          bool enabled);
 void tool_progress_update(struct tool_progress *p, uint64_t done);
 void tool_progress_finish(struct tool_progress *p);
+
+/* SIGINT and SIGTERM set the returned flag instead of killing the program, so long
+ * work can stop and still report what it did. Call once from main or a subcommand. */
+volatile sig_atomic_t *tool_cancel_on_signals(void);
 
 /* Monotonic seconds. */
 double tool_now(void);
