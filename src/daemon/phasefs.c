@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -234,13 +233,20 @@ static int mount_options(const struct phasefs_options *o, struct pfs_mount_optio
 
 /* ---- the image -------------------------------------------------------------------- */
 
+/* One daemon per image: medium_open locks it (exclusive, shared for -o ro) until
+ * medium_close, after the final flush, so `flock IMAGE true` waits for that flush. A
+ * mount right after `fusermount3 -u` waits for the old daemon to let go. */
 static int open_image(const char *image, bool read_only, struct medium **out)
 {
-    struct medium_open_options opt = {.io = NULL, .read_only = read_only};
+    struct medium_open_options opt = {.io = NULL, .read_only = read_only,
+                                      .lock_wait_ms = MEDIUM_LOCK_WAIT_MS};
     int rc = medium_open(image, &opt, out);
     if (rc == 0)
         return PHASEFS_EXIT_OK;
     switch (-rc) {
+    case EBUSY:
+        tool_image_busy(image, read_only);
+        break;
     case ENOENT:
         tool_error(image, "no such image; make one with 'mkfs.phasefs %s'", image);
         break;
@@ -301,27 +307,6 @@ static int mount_fs(const char *image, struct medium *m, const struct pfs_mount_
         break;
     }
     return PHASEFS_EXIT_FS;
-}
-
-/* One daemon per image: an exclusive lock (shared for -o ro) on the image file, held
- * until exit. It also lets a script wait for the final flush after umount: `flock
- * IMAGE true` returns once the daemon is gone. fusermount3 -u returns before the old
- * daemon has flushed and let go, so a mount right after an unmount waits for the lock a
- * while (LOCK_WAIT_MS) before calling the image in use. */
-#define LOCK_WAIT_MS 5000
-static int lock_image(const char *image, bool read_only, int *fd_out)
-{
-    int fd = tool_image_lock(image, !read_only, LOCK_WAIT_MS);
-    if (fd == -EWOULDBLOCK) {
-        tool_error(image, "in use by another phasefs daemon (mounted already?); "
-                          "unmount it first");
-        return PHASEFS_EXIT_MEDIUM;
-    }
-    if (fd >= 0)
-        *fd_out = fd;
-    /* otherwise medium_open reports why the image cannot be opened, or the filesystem
-     * has no locks: go on without */
-    return PHASEFS_EXIT_OK;
 }
 
 /* ---- daemon mode ------------------------------------------------------------------ */
@@ -406,7 +391,7 @@ int main(int argc, char **argv)
     struct fuse_session *se = NULL;
     struct medium *m = NULL;
     char *image = NULL;
-    int status_fd = -1, lock_fd = -1, rc, code = PHASEFS_EXIT_USAGE;
+    int status_fd = -1, rc, code = PHASEFS_EXIT_USAGE;
     sigset_t stop_signals, old_mask;
 
     tool_set_progname("phasefs");
@@ -511,9 +496,6 @@ int main(int argc, char **argv)
     sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
 
-    code = lock_image(image, o.read_only != 0, &lock_fd);
-    if (code != PHASEFS_EXIT_OK)
-        goto out_unblock;
     code = open_image(image, o.read_only != 0, &m);
     if (code != PHASEFS_EXIT_OK)
         goto out_unblock;
@@ -588,8 +570,6 @@ out:
             code = PHASEFS_EXIT_FAILED;
         }
     }
-    if (lock_fd >= 0)
-        close(lock_fd);
     report_status(&status_fd, code);
     if (log_to_syslog)
         closelog();
