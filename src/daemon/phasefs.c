@@ -40,17 +40,17 @@
 #include "config.h"
 
 #define MAX_WRITE_BYTES (1u << 20)
-#define MAX_RETRIES 100u
-#define MAX_COMMIT_MS 3600000u  /* an hour */
-#define MAX_CACHE_CLUSTERS 16384u /* 1 GiB of 64 KiB clusters */
+#define MAX_RETRIES 100u /* each retry is a full decode: beyond this a read hangs, not heals */
 
-/* -o options of our own; the rest go to libfuse. Filled by fuse_opt_parse. */
+/* -o options of our own; the rest go to libfuse. Filled by fuse_opt_parse. Numbers are
+ * taken as text and parsed strictly (fuse_opt's %u takes "-1" as 4294967295 and wraps
+ * larger values), so every bound phasefs(8) gives is the one enforced. */
 struct phasefs_options {
     char *placement;          /* auto | near | far | spread */
     char *verify;             /* on | off */
-    unsigned retries;         /* UINT_MAX: libsector's default */
-    unsigned commit_ms;       /* 0: libpfs's default (5000) */
-    unsigned cache_clusters;  /* 0: libpfs's default (64) */
+    char *retries;            /* NULL: libsector's default */
+    char *commit_ms;          /* NULL or 0: libpfs's default (5000) */
+    char *cache_clusters;     /* NULL or 0: libpfs's default (64) */
     int read_only;            /* -o ro (kept for the kernel too) */
     int fsname_given;         /* -o fsname=... given: do not add ours */
     int show_help, show_version;
@@ -66,9 +66,9 @@ enum { KEY_RO, KEY_RW, KEY_FSNAME, KEY_HELP, KEY_VERSION };
 static const struct fuse_opt phasefs_opts[] = {
     PHASEFS_OPT("placement=%s", placement, 0),
     PHASEFS_OPT("verify=%s", verify, 0),
-    PHASEFS_OPT("retries=%u", retries, 0),
-    PHASEFS_OPT("commit_ms=%u", commit_ms, 0),
-    PHASEFS_OPT("cache_clusters=%u", cache_clusters, 0),
+    PHASEFS_OPT("retries=%s", retries, 0),
+    PHASEFS_OPT("commit_ms=%s", commit_ms, 0),
+    PHASEFS_OPT("cache_clusters=%s", cache_clusters, 0),
     FUSE_OPT_KEY("ro", KEY_RO),
     FUSE_OPT_KEY("rw", KEY_RW),
     FUSE_OPT_KEY("fsname=", KEY_FSNAME),
@@ -158,15 +158,17 @@ static void usage(FILE *f)
             "     placement=auto|near|far|spread\n"
             "                           where new clusters go (default auto)\n"
             "     verify=on|off         read back every cluster written (default on)\n"
-            "     retries=N             extra reads of an unreadable cluster (default 4)\n"
-            "     commit_ms=N           commit unsynced metadata every N ms (default 5000)\n"
-            "     cache_clusters=N      64 KiB data clusters cached in memory (default 64)\n"
+            "     retries=N             extra reads of an unreadable cluster, 0-100 (default 4)\n"
+            "     commit_ms=N           commit unsynced metadata every N ms, 1-3600000\n"
+            "                           (default 5000)\n"
+            "     cache_clusters=N      64 KiB data clusters cached in memory, 1-4096\n"
+            "                           (default 64)\n"
             "  -h, --help               this help, then libfuse's options\n"
             "  -V, --version            the version\n"
             "\n"
             "Exit status: 0 unmounted cleanly, 1 the session or the final flush failed,\n"
-            "2 usage, 3 IMAGE cannot be opened, 4 no phasefs filesystem on IMAGE (or damaged),\n"
-            "5 cannot mount on MOUNTPOINT. See phasefs(8).\n");
+            "2 usage, 3 IMAGE cannot be opened or is in use, 4 no phasefs filesystem on IMAGE\n"
+            "(or damaged), 5 cannot mount on MOUNTPOINT. See phasefs(8).\n");
 }
 
 static int parse_placement(const char *s, enum pfs_placement *out)
@@ -189,6 +191,15 @@ static int parse_placement(const char *s, enum pfs_placement *out)
     return -EINVAL;
 }
 
+/* A decimal count no larger than max: digits only, so "-1", "+5", " 7" and "010" (which
+ * strtoull would take as octal) are refused, not reinterpreted. */
+static bool parse_count(const char *text, uint64_t max, uint64_t *out)
+{
+    if (!*text || strspn(text, "0123456789") != strlen(text) || strlen(text) > 19)
+        return false;
+    return tool_parse_u64(text, out) == 0 && (text[0] != '0' || !text[1]) && *out <= max;
+}
+
 /* Our options into libpfs's; one error line and PHASEFS_EXIT_USAGE on a bad value. */
 static int mount_options(const struct phasefs_options *o, struct pfs_mount_options *mo)
 {
@@ -209,25 +220,30 @@ static int mount_options(const struct phasefs_options *o, struct pfs_mount_optio
             return PHASEFS_EXIT_USAGE;
         }
     }
-    if (o->retries != UINT_MAX) {
-        if (o->retries > MAX_RETRIES) {
-            tool_error("retries", "%u is too many; use 0 to %u", o->retries, MAX_RETRIES);
+    uint64_t v;
+    if (o->retries) {
+        if (!parse_count(o->retries, MAX_RETRIES, &v)) {
+            tool_error("retries", "%s: use an integer from 0 to %u", o->retries, MAX_RETRIES);
             return PHASEFS_EXIT_USAGE;
         }
-        mo->sector.read_retries = o->retries;
+        mo->sector.read_retries = (uint32_t)v;
     }
-    if (o->commit_ms > MAX_COMMIT_MS) {
-        tool_error("commit_ms", "%u is too long; use 1 to %u (0: the default, 5000)",
-                   o->commit_ms, MAX_COMMIT_MS);
-        return PHASEFS_EXIT_USAGE;
+    if (o->commit_ms) {
+        if (!parse_count(o->commit_ms, PFS_COMMIT_INTERVAL_MS_MAX, &v)) {
+            tool_error("commit_ms", "%s: use an integer from 1 to %u (0: the default, 5000)",
+                       o->commit_ms, PFS_COMMIT_INTERVAL_MS_MAX);
+            return PHASEFS_EXIT_USAGE;
+        }
+        mo->commit_interval_ms = (uint32_t)v;
     }
-    mo->commit_interval_ms = o->commit_ms;
-    if (o->cache_clusters > MAX_CACHE_CLUSTERS) {
-        tool_error("cache_clusters", "%u is too many; use 1 to %u (0: the default, 64)",
-                   o->cache_clusters, MAX_CACHE_CLUSTERS);
-        return PHASEFS_EXIT_USAGE;
+    if (o->cache_clusters) {
+        if (!parse_count(o->cache_clusters, PFS_CACHE_CLUSTERS_MAX, &v)) {
+            tool_error("cache_clusters", "%s: use an integer from 1 to %u (0: the default, "
+                       "64)", o->cache_clusters, PFS_CACHE_CLUSTERS_MAX);
+            return PHASEFS_EXIT_USAGE;
+        }
+        mo->cache_clusters = (uint32_t)v;
     }
-    mo->cache_clusters = o->cache_clusters;
     return PHASEFS_EXIT_OK;
 }
 
@@ -398,7 +414,6 @@ int main(int argc, char **argv)
     fuse_set_log_func(log_handler);
     memset(&o, 0, sizeof o);
     memset(&cmd, 0, sizeof cmd);
-    o.retries = UINT_MAX;
 
     if (fuse_opt_parse(&args, &o, phasefs_opts, opt_proc) < 0)
         goto out; /* libfuse printed one line */
@@ -578,6 +593,9 @@ out:
     free(o.mountpoint);
     free(o.placement);
     free(o.verify);
+    free(o.retries);
+    free(o.commit_ms);
+    free(o.cache_clusters);
     free(cmd.mountpoint);
     fuse_opt_free_args(&args);
     return code;
