@@ -69,7 +69,7 @@ void tool_image_busy(const char *image, bool read_only)
 {
     if (read_only)
         tool_error(image, "in use by another process (mounted read-write?); unmount it "
-                          "first, or mount it with -o ro, which read-only tools share");
+                          "first, or remount it with -o ro, which read-only tools share");
     else
         tool_error(image, "in use by another process (mounted?); unmount it first "
                           "(fusermount3 -u MOUNTPOINT)");
