@@ -634,13 +634,34 @@ static int load_sparse(const char *path, uint64_t apparent, struct medium **out)
     return rc;
 }
 
+/* Craft a header of clusters and profile_bytes, on a file whose apparent size is the
+ * layout's (sparse) or the real one: image_load must refuse it from the two slots alone,
+ * allocating no table. */
+static void expect_refused_by_header(const char *path, uint64_t clusters,
+                                     uint64_t profile_bytes, uint32_t profile_crc,
+                                     bool sparse)
+{
+    struct medium *r;
+    struct test_layout l = craft_header(path, clusters, profile_bytes, profile_crc);
+    int rc = load_sparse(path, sparse ? l.image_bytes : 0, &r);
+    if (rc != -EUCLEAN)
+        fail_msg("%llu clusters, profile of %llu bytes: load returned %d",
+                 (unsigned long long)clusters, (unsigned long long)profile_bytes, rc);
+    if (bytes_read > 2 * SLOT_BYTES)
+        fail_msg("%llu clusters, profile of %llu bytes: %llu bytes read",
+                 (unsigned long long)clusters, (unsigned long long)profile_bytes,
+                 (unsigned long long)bytes_read);
+    assert_null(r->meta);
+    handle_drop(r);
+}
+
 /* A header (and a profile text) claiming 2^28 clusters per layer, 16 TiB, on a file
- * whose apparent size matches: refused from the header alone, having read no more than
- * the two slots; nothing sized by that count is allocated or looped over. */
+ * whose apparent size matches: refused from the header alone; nothing sized by that
+ * count is allocated or looped over. So is one cluster more than the real layer. */
 static void test_image_crafted_huge_cluster_count(void **state)
 {
     struct fixture *f = *state;
-    struct medium *m = format_new(f->path, SMALL_BYTES), *r;
+    struct medium *m = format_new(f->path, SMALL_BYTES);
     const uint64_t clusters = 1ULL << 28;
     struct medium_profile p = m->profile;
     p.capacity_per_layer = clusters * MEDIUM_USER_BYTES_PER_CLUSTER;
@@ -648,20 +669,10 @@ static void test_image_crafted_huge_cluster_count(void **state)
     int len = medium_profile_format(&p, text, sizeof text);
     assert_true(len > 0);
     file_write(f->path, 2 * SLOT_BYTES, text, (size_t)len);
-    struct test_layout l = craft_header(f->path, clusters, (uint64_t)len,
-                                        util_crc32(0, text, (size_t)len));
-    assert_int_equal(load_sparse(f->path, l.image_bytes, &r), -EUCLEAN);
-    assert_true(bytes_read <= 2 * SLOT_BYTES);
-    assert_null(r->meta);
-    handle_drop(r);
-
-    /* one cluster more than the real layer: refused the same way */
-    const uint64_t over = MEDIUM_MAX_LAYER_BYTES / MEDIUM_USER_BYTES_PER_CLUSTER + 1;
-    l = craft_header(f->path, over, m->profile_bytes, m->profile_crc);
-    assert_int_equal(load_sparse(f->path, l.image_bytes, &r), -EUCLEAN);
-    assert_true(bytes_read <= 2 * SLOT_BYTES);
-    assert_null(r->meta);
-    handle_drop(r);
+    expect_refused_by_header(f->path, clusters, (uint64_t)len,
+                             util_crc32(0, text, (size_t)len), true);
+    const uint64_t real = MEDIUM_MAX_LAYER_BYTES / MEDIUM_USER_BYTES_PER_CLUSTER;
+    expect_refused_by_header(f->path, real + 1, m->profile_bytes, m->profile_crc, true);
     handle_drop(m);
 }
 
@@ -671,16 +682,10 @@ static void test_image_crafted_huge_cluster_count(void **state)
 static void test_image_crafted_tables_past_eof(void **state)
 {
     struct fixture *f = *state;
-    struct medium *m = format_new(f->path, SMALL_BYTES), *r;
-    const uint64_t counts[] = {MEDIUM_MAX_LAYER_BYTES / MEDIUM_USER_BYTES_PER_CLUSTER,
-                               1ULL << 36};
-    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
-        craft_header(f->path, counts[i], m->profile_bytes, m->profile_crc);
-        assert_int_equal(load_sparse(f->path, 0, &r), -EUCLEAN);
-        assert_true(bytes_read <= 2 * SLOT_BYTES);
-        assert_null(r->meta);
-        handle_drop(r);
-    }
+    struct medium *m = format_new(f->path, SMALL_BYTES);
+    expect_refused_by_header(f->path, MEDIUM_MAX_LAYER_BYTES / MEDIUM_USER_BYTES_PER_CLUSTER,
+                             m->profile_bytes, m->profile_crc, false);
+    expect_refused_by_header(f->path, 1ULL << 36, m->profile_bytes, m->profile_crc, false);
     handle_drop(m);
 }
 
@@ -691,16 +696,9 @@ static void test_image_crafted_profile_length(void **state)
     struct fixture *f = *state;
     struct medium *m = format_new(f->path, SMALL_BYTES), *r;
     const uint64_t lens[] = {0, 64 * 1024 + 1, 1ULL << 32, 1ULL << 40, UINT64_MAX / 2};
-    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
-        struct test_layout l = craft_header(f->path, m->clusters_per_layer, lens[i],
-                                            m->profile_crc);
-        int rc = load_sparse(f->path, l.image_bytes, &r);
-        if (rc != -EUCLEAN)
-            fail_msg("profile of %llu bytes: load returned %d", (unsigned long long)lens[i],
-                     rc);
-        assert_true(bytes_read <= 2 * SLOT_BYTES);
-        handle_drop(r);
-    }
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+        expect_refused_by_header(f->path, m->clusters_per_layer, lens[i], m->profile_crc,
+                                 true);
     /* the honest header again loads, through the same I/O */
     struct test_layout l = craft_header(f->path, m->clusters_per_layer, m->profile_bytes,
                                         m->profile_crc);
