@@ -13,6 +13,7 @@
  *   -ENOENT  no such preset or file             -EOPNOTSUPP feature of a mode not built yet
  *   -EPROTO  image of an unknown format version -EFBIG    size beyond what the format holds
  *   -EBUSY   the image is locked by another open handle (another process: a daemon)
+ *   -ENOLCK  the host filesystem cannot lock the image
  * Every random draw is keyed by the medium's seed, so a run replays exactly.
  */
 #ifndef PHASEFS_MEDIUM_H
