@@ -152,14 +152,17 @@ static struct medium *handle_new(const char *path, const struct medium_io *io)
     return m;
 }
 
-/* The image lock on m->fd (medium.h): exclusive unless read-only, polled every 20 ms up
- * to wait_ms so that a daemon still flushing after an unmount can let go. Returns 0,
- * -EBUSY (held elsewhere), -ENOLCK (the host filesystem has no locks) or -EIO. */
-#define LOCK_POLL_MS 20u
+/* The image lock on m->fd (medium.h): exclusive unless read-only, polled every 20 ms
+ * until wait_ms of host time have passed, so that a daemon still flushing after an
+ * unmount can let go. The host's monotonic clock, not the medium's simulated one: this
+ * is a real wait for a real process, and a loaded machine must not stretch it. Returns
+ * 0, -EBUSY (held elsewhere), -ENOLCK (the host filesystem has no locks) or -EIO. */
+#define LOCK_POLL_NS 20000000L
 static int lock_take(struct medium *m, bool exclusive, unsigned wait_ms)
 {
     const int op = (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB;
-    unsigned waited_ms = 0;
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
         if (m->io.flock(m->fd, op) == 0)
             return 0;
@@ -167,13 +170,16 @@ static int lock_take(struct medium *m, bool exclusive, unsigned wait_ms)
             continue;
         if (errno != EWOULDBLOCK)
             return errno == ENOLCK || errno == EOPNOTSUPP || errno == EINVAL ? -ENOLCK : -EIO;
-        if (waited_ms >= wait_ms)
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t left_ns = (int64_t)wait_ms * 1000000 -
+                          ((int64_t)(now.tv_sec - start.tv_sec) * 1000000000 +
+                           (now.tv_nsec - start.tv_nsec));
+        if (left_ns <= 0)
             return -EBUSY;
-        unsigned step = wait_ms - waited_ms < LOCK_POLL_MS ? wait_ms - waited_ms : LOCK_POLL_MS;
-        struct timespec pause = {.tv_sec = 0, .tv_nsec = (long)step * 1000000L};
+        struct timespec pause = {.tv_sec = 0,
+                                 .tv_nsec = left_ns < LOCK_POLL_NS ? (long)left_ns : LOCK_POLL_NS};
         while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
             ;
-        waited_ms += step;
     }
 }
 

@@ -40,7 +40,7 @@
 #include "config.h"
 
 #define MAX_WRITE_BYTES (1u << 20)
-#define MAX_RETRIES 100u /* each retry is a full decode: beyond this a read hangs, not heals */
+#define MAX_RETRIES 100u /* phasefs(8)'s bound; libsector itself would take up to 1000 */
 
 /* -o options of our own; the rest go to libfuse. Filled by fuse_opt_parse. Numbers are
  * taken as text and parsed strictly (fuse_opt's %u takes "-1" as 4294967295 and wraps
@@ -158,7 +158,8 @@ static void usage(FILE *f)
             "     placement=auto|near|far|spread\n"
             "                           where new clusters go (default auto)\n"
             "     verify=on|off         read back every cluster written (default on)\n"
-            "     retries=N             extra reads of an unreadable cluster, 0-100 (default 4)\n"
+            "     retries=N             extra reads of an unreadable cluster, 0-100\n"
+            "                           (default 4)\n"
             "     commit_ms=N           commit unsynced metadata every N ms, 1-3600000\n"
             "                           (default 5000)\n"
             "     cache_clusters=N      64 KiB data clusters cached in memory, 1-4096\n"

@@ -49,6 +49,17 @@ refused_ok() {
     expect_grep "$RUN/$name.err" "$pat" "... saying: $pat"
 }
 
+# held_by_other: wait (up to 10 s) until a holder started in the background has the
+# lock: an exclusive one refuses flock -n -s, a shared one flock -n -x.
+held_by_other() { # -s | -x: the mode that must now fail
+    local i
+    for i in $(seq 1 200); do
+        flock -n "$1" "$IMG" true || return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 image_sum() {
     sha256sum "$IMG" | cut -d' ' -f1
 }
@@ -159,22 +170,25 @@ tap_result $? "unmount the read-only mount"
 # Let go after 1 s: within the wait, so each tool waits and then goes on.
 flock -x "$IMG" sleep 1 &
 holder=$!
-sleep 0.2
+held_by_other -s
 expect_exit 0 "phasectl age waits for a lock let go within the wait, then ages" -- \
     "$PHASECTL" age "$IMG" --days 1
 expect_grep "$OUT" "aged" "... and says so"
 wait "$holder"
 flock -s "$IMG" sleep 1 &
 holder=$!
-sleep 0.2
+held_by_other -x
 expect_exit 0 "phasectl info shares a shared lock at once" -- "$PHASECTL" info "$IMG"
 expect_exit 0 "phasectl age waits for a shared lock let go within the wait, then ages" -- \
     "$PHASECTL" age "$IMG" --days 1
 wait "$holder"
-# Held for 6.5 s: longer than the wait.
-flock -x "$IMG" sleep 6.5 &
+# Held until told (a line on a FIFO), past the tools' wait however loaded the machine.
+FIFO="$TEST_TMP/release"
+mkfifo "$FIFO"
+flock -x "$IMG" bash -c 'read -r _ <"$0"' "$FIFO" &
 holder=$!
-sleep 0.2
+held_by_other -s
+tap_result $? "flock(1) holds the image"
 sum_before=$(image_sum)
 in_parallel age -- "$PHASECTL" age "$IMG" --days 1
 in_parallel mkfs -- "$MKFS" -f -s 16M "$IMG"
@@ -184,6 +198,7 @@ refused_ok age 3 "phasectl age: a lock held by another process past the wait is 
 refused_ok mkfs 3 "mkfs.phasefs -f: the same"
 refused_ok fsck_n 8 "fsck.phasefs -n: the same"
 expect_eq "$(image_sum)" "$sum_before" "the image is byte for byte what it was"
+echo release >"$FIFO"
 wait "$holder"
 fs_mount "$IMG" "$MNT"
 cmp -s "$TEST_TMP/payload" "$MNT/payload"
