@@ -47,7 +47,8 @@ static void usage(FILE *f)
             "  -h, --help          this help;  -V, --version  the version\n"
             "\n"
             "Exit status: 0 success, 1 formatting failed (the image is removed), 2 usage or\n"
-            "bad input, 3 the image file could not be created. See mkfs.phasefs(8).\n",
+            "bad input, 3 the image file could not be created or is in use (mounted).\n"
+            "See mkfs.phasefs(8).\n",
             PFS_LABEL_MAX - 1);
 }
 
