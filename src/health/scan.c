@@ -445,10 +445,11 @@ int health_scan(const char *image, const struct health_scan_options *opt, struct
 
     memset(out, 0, sizeof *out);
     memset(&x, 0, sizeof x);
-    struct medium_open_options mo = {.io = NULL, .read_only = true};
+    struct medium_open_options mo = {.io = NULL, .read_only = true,
+                                     .lock_wait_ms = MEDIUM_LOCK_WAIT_MS};
     rc = medium_open(image, &mo, &m);
     if (rc < 0) {
-        tool_open_error(image, rc);
+        tool_open_error(image, rc, true);
         return rc;
     }
 
