@@ -614,9 +614,11 @@ static const struct gst_node gst_nodes[] = {
      * (DER, §4.2 table); N0 2,000 (EST, §4.3); rho_a 1, rho_c 4e-5..1e-3 [S17],[S32] */
     {"Ge2Sb2Te5", 2, 2, {900, 472, 163, 2.45, 85, 50, 2.3, 2000, 2.5, 1.0, 1e-3}},
     /* Ge8Sb2Te11 (near preset): Tm 960 K, Tg 480 K, Tx 180 C, Ea 2.8 eV, T10 110 C,
-     * CET 30-60 ns -> 60 (Ge-rich is slower), N0 3,000 beta 2.5, rho_a 10, rho_c 5e-3:
-     * all physics.md §7.3 (EST); u_max 1.5 m/s EST */
-    {"Ge8Sb2Te11", 8, 2, {960, 480, 180, 2.8, 110, 60, 1.5, 3000, 2.5, 10, 5e-3}},
+     * N0 3,000 beta 2.5, rho_a 10, rho_c 5e-3: all physics.md §7.3 (EST); u_max 1.5 m/s
+     * EST. CET: §7.3 gives 30-60 ns; 30, the fast end, because a BD-RE DL layer records
+     * at 2x (§3.1 [S48]) and erase must finish within the 49 ns spot transit there
+     * (§4.2): at 60 ns 2 % of the old marks would survive every 2x overwrite. */
+    {"Ge8Sb2Te11", 8, 2, {960, 480, 180, 2.8, 110, 30, 1.5, 3000, 2.5, 10, 5e-3}},
     /* GeTe: Tm ~725 C §1.2 (EST); crystallizes at 150 C, laser time ~250 ns [S58];
      * Ea, T10, Tg, u EST */
     {"GeTe", 1, 0, {998.15, 490, 150, 2.9, 100, 250, 1.0, 3000, 2.5, 10, 5e-3}},
