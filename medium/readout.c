@@ -99,21 +99,25 @@ double readout_crosstalk_scale(const struct medium_profile *p)
 /* ---- read disturb (physics.md §4.4) ------------------------------------------------------ */
 
 /*
- * Equivalent seconds at 25 C that one read pass adds to the layer's marks: the read beam
- * heats the film in proportion to its power, as the erase beam does at the same speed,
- * so the film reaches T_read = T_amb + (P_read / P_erase,opt) (T_erase - T_amb) (DER from
- * model.c's erase calibration; §4.4 estimates a 30-60 K rise, this linear heating gives
- * ~120 K on the near and ~50 K on the far layer at 0.7 mW) and holds it for one spot
- * transit; the marks' retention law (Arrhenius with the layer's Ea, §4.1) turns that
- * into equivalent time at 25 C.
+ * Equivalent seconds at 25 C that one read pass adds to the layer's marks. The read beam
+ * heats the film in proportion to its power, with the layer's heating per mW taken from
+ * the erase calibration (P_erase,opt brings the film to T_erase, DER), scaled by an
+ * efficiency that puts the bd-re-dl near layer at +45 K at the DL read power of 0.7 mW:
+ * §4.4 estimates a 30-60 K rise for a read pass (EST). The film holds that temperature
+ * for one spot transit, and the marks' retention law (Arrhenius with the layer's Ea,
+ * §4.1) turns it into equivalent time at 25 C. (The same calibration gives the far
+ * layer, behind its thick reflector, +20 K.)
  */
+#define READ_HEATING_EFFICIENCY 0.385
+
 double readout_disturb_s(const struct medium_profile *p, double ea_ev, double erase_opt_mw,
                          double erase_temp_k, double dwell_ns)
 {
     const double amb_k = p->temperature_c + 273.15;
     if (!(p->read_power_mw > 0.0) || !(erase_opt_mw > 0.0) || !(erase_temp_k > amb_k))
         return 0.0;
-    const double t_read_k = amb_k + p->read_power_mw / erase_opt_mw * (erase_temp_k - amb_k);
+    const double t_read_k = amb_k + READ_HEATING_EFFICIENCY * p->read_power_mw /
+                                        erase_opt_mw * (erase_temp_k - amb_k);
     const double accel = exp(ea_ev / MEDIUM_KB_EV * (1.0 / MEDIUM_REF_TEMP_K - 1.0 / t_read_k));
     /* capped so that reads x disturb stays finite however hot the read beam is */
     return fmin(dwell_ns * 1e-9 * accel, 1e30);

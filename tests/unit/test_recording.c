@@ -427,8 +427,8 @@ static void test_recording_readout_na_and_wavelength(void **state)
 }
 
 /* A read pass heats the film in proportion to the read power (physics.md §4.4): at the
- * DL read power of 0.7 mW (§7.4) hundreds of reads leave the marks alone; at 1.5 mW the
- * near layer's marks crystallize within a few hundred reads. */
+ * DL read power of 0.7 mW (§7.4, +45 K) hundreds of reads leave the marks alone; at
+ * 4 mW the near layer's marks crystallize within a few hundred reads. */
 static double read_many(struct fixture *f, double read_power_mw, unsigned layer,
                         unsigned reads)
 {
@@ -440,9 +440,10 @@ static double read_many(struct fixture *f, double read_power_mw, unsigned layer,
     write_to(f, &d, layer, 1);
     for (unsigned r = 0; r < reads; r++) {
         struct sector_read_report rep;
-        assert_int_equal(sector_read(d.dev, d.lcn[layer], f->out, &rep), 0);
+        int rc = sector_read(d.dev, d.lcn[layer], f->out, &rep);
+        assert_true(rc == 0 || rc == -EIO); /* -EIO: the marks are gone */
     }
-    double ser = measured_ser(f, &d, layer, 20);
+    double ser = read_ser(f, &d, layer, 20, true);
     disc_close(&d);
     return ser;
 }
@@ -451,15 +452,15 @@ static void test_recording_read_power_disturbs(void **state)
 {
     struct fixture *f = *state;
     double cool = read_many(f, 0.7, MEDIUM_LAYER_NEAR, 400);
-    double hot_early = read_many(f, 1.5, MEDIUM_LAYER_NEAR, 20);
-    double hot = read_many(f, 1.5, MEDIUM_LAYER_NEAR, 400);
-    print_message("# L1 SER after 400 reads: 0.7 mW %.2e, 1.5 mW %.2e (20 reads %.2e)\n", cool,
+    double hot_early = read_many(f, 4.0, MEDIUM_LAYER_NEAR, 20);
+    double hot = read_many(f, 4.0, MEDIUM_LAYER_NEAR, 400);
+    print_message("# L1 SER after 400 reads: 0.7 mW %.2e, 4 mW %.2e (20 reads %.2e)\n", cool,
                   hot, hot_early);
     assert_true(cool < SER_LIMIT);
     assert_true(hot_early < SER_LIMIT);
     assert_true(hot > 5.0 * SER_LIMIT);
-    /* the far layer gets less of the read beam's heat: 1.5 mW is still safe there */
-    assert_true(read_many(f, 1.5, MEDIUM_LAYER_FAR, 400) < SER_LIMIT);
+    /* the far layer gets less of the read beam's heat: 4 mW is still safe there */
+    assert_true(read_many(f, 4.0, MEDIUM_LAYER_FAR, 400) < SER_LIMIT);
 }
 
 /* Inter-layer crosstalk goes as the area ratio of focused spot to defocused disc on the
