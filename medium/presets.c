@@ -108,10 +108,10 @@ static void preset_bd_re_dl(struct medium_profile *p)
     struct medium_layer_profile *near = &p->layer[MEDIUM_LAYER_NEAR];
     snprintf(near->material, sizeof near->material, "Ge8Sb2Te11");
     near->peak_power_mw = 6.5;  /* §7.4 (EST) */
-    /* §7.4 gives 2.8 mW (EST); a drive calibrates its erase power (OPC), and the model's
-     * optimum for this layer is 3.10 mW (model.c): at 2.8 mW the 60 ns CET leaves 3.5e-8
-     * of old marks behind on every overwrite. */
-    near->erase_power_mw = 3.1;
+    /* §7.4 (EST). The model's optimum for this layer is 3.10 mW (model.c); with the 30 ns
+     * CET (material.c) 2.8 mW erases completely at 1x and leaves 3.5e-8 of old marks at
+     * 2x, far below anything the ECC notices. */
+    near->erase_power_mw = 2.8;
     near->bias_power_mw = 0.2;  /* §7.4 (EST) */
     near->film_rate_nm_s = 1.0; /* inside the patent's 0.1-3 nm/s (§7.2; EST choice) */
     near->dow_n0_cycles = 0;    /* derive: N0 3,000 for Ge8Sb2Te11, §7.3 (EST) */
