@@ -326,7 +326,9 @@ static int layer_init(struct medium *m, unsigned layer)
      * profile's fraction holds for the 25 um spacer; readout.c scales it to the real one
      * (a spacer inside the depth of focus: the other layer fully in the signal). */
     ml->crosstalk_ber = 0.0;
-    const double xtalk = fmin(1.0, p->model.crosstalk * readout_crosstalk_scale(p));
+    const double xtalk = p->model.crosstalk > 0.0
+                             ? fmin(1.0, p->model.crosstalk * readout_crosstalk_scale(p))
+                             : 0.0; /* (0 x an infinite scale is no crosstalk, not NaN) */
     if (xtalk > 0.0 && ml->ber_fresh < 0.5) {
         double x = swing > 0.0 ? 2.0 * xtalk * fabs(other->Rc_eff - other->Ra_eff) / swing
                                : 1.0;
