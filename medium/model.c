@@ -395,14 +395,16 @@ static int layer_init(struct medium *m, unsigned layer)
                          readout_disturb_s(p, mat->ea_ev, ml->erase_opt_mw, t_er_k, dwell_ns);
 
     /* Cross-erase (§4.4): a neighbour write holds this track at T_amb + f (Tm - T_amb)
-     * for one spot transit; the rim of each mark grows by delta = u(T) x dwell (MYEGA,
+     * for one spot transit, f being the profile's fraction at P_opt and growing with the
+     * delivered peak power (linear heating: over-power re-heats the neighbours' marks); the rim of each mark grows by delta = u(T) x dwell (MYEGA,
      * scaled so its maximum is the material's growth_m_s, §4.2). A mark is gone when
      * its rim has grown a half-width h, which at 25 C takes the median life, so the
      * write is worth median_life x delta / h equivalent seconds. (delta / u(298 K) with
      * u(298 K) from MYEGA is numerically unusable: the viscosity overflows.) */
     ml->cross_erase_s = 0.0;
     if (p->model.cross_erase > 0.0) {
-        double t_n = amb_k + fmin(p->model.cross_erase, 1.0) * (mat->tm_k - amb_k);
+        double f = fmin(p->model.cross_erase * fmax(ml->power_ratio, 0.0), 1.0);
+        double t_n = amb_k + f * (mat->tm_k - amb_k);
         double lu = growth_log10_m_s(t_n, mat->tm_k, tg_k, mat->hf_j_m3);
         if (mat->growth_m_s > 0.0 && isfinite(u_peak_log))
             lu += log10(mat->growth_m_s) - u_peak_log;
