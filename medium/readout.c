@@ -118,7 +118,7 @@ double readout_disturb_s(const struct medium_profile *p, double ea_ev, double er
         return 0.0;
     const double t_read_k = amb_k + READ_HEATING_EFFICIENCY * p->read_power_mw /
                                         erase_opt_mw * (erase_temp_k - amb_k);
-    const double accel = exp(ea_ev / MEDIUM_KB_EV * (1.0 / MEDIUM_REF_TEMP_K - 1.0 / t_read_k));
+    const double accel = clock_acceleration(ea_ev, t_read_k - 273.15);
     /* capped so that reads x disturb stays finite however hot the read beam is */
     return fmin(dwell_ns * 1e-9 * accel, 1e30);
 }
