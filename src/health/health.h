@@ -175,7 +175,9 @@ struct health_bad {
 struct health_file {
     char path[128];                  /* the owner's name, e.g. "/docs/a.txt" */
     uint64_t clusters;               /* its clusters lost */
-    uint64_t bytes;                  /* their user bytes (64 KiB each) */
+    uint64_t bytes;                  /* their user bytes, 64 KiB each: an upper bound, as
+                                      * a file's last cluster may hold less (the exact
+                                      * ranges are the filesystem check's problems) */
     unsigned layers;                 /* bit l: a lost cluster on layer l */
     unsigned causes;                 /* enum health_cause bits of its lost clusters */
 };

@@ -175,7 +175,7 @@ static void damage_text(FILE *f, const struct health *h, bool verbose)
         uint64_t bytes = 0;
         for (size_t i = 0; i < h->file_count; i++)
             bytes += h->files[i].bytes;
-        fprintf(f, "  damaged     %zu file%s, %llu bytes in %llu lost cluster%s",
+        fprintf(f, "  damaged     %zu file%s, up to %llu bytes in %llu lost cluster%s",
                 h->file_count, h->file_count == 1 ? "" : "s", (unsigned long long)bytes,
                 (unsigned long long)(h->bad_count - h->bad_unowned),
                 h->bad_count - h->bad_unowned == 1 ? "" : "s");
@@ -188,7 +188,7 @@ static void damage_text(FILE *f, const struct health *h, bool verbose)
             const struct health_file *d = &h->files[i];
             causes_text(causes, sizeof causes, d->causes, 0);
             layers_text(layers, sizeof layers, d->layers);
-            fprintf(f, "    %s: %llu bytes lost (%llu cluster%s on %s; %s)\n", d->path,
+            fprintf(f, "    %s: up to %llu bytes lost (%llu cluster%s on %s; %s)\n", d->path,
                     (unsigned long long)d->bytes, (unsigned long long)d->clusters,
                     d->clusters == 1 ? "" : "s", layers, causes);
         }
