@@ -25,6 +25,9 @@
 #define SER_FLOOR 1e-7
 #define SER_CEIL 1e-1
 #define YEAR_S 31557600.0
+#define MAP_BIN_CLUSTERS 512 /* more per layer: a polar grid of the worst per cell */
+#define MAP_RADII 170        /* 0.2 mm bands over the 34 mm data zone */
+#define MAP_ANGLES 360
 
 #define COL_UNWRITTEN 0xD9D9D9u
 #define COL_UNCORRECTABLE 0xE41A1Cu
@@ -63,8 +66,69 @@ static uint32_t wear_colour(const struct health_cluster *c, double top)
     return plot_ramp(log10(c->cycles > 1 ? c->cycles : 1) / log10(top));
 }
 
-static void disc(struct plot *p, const struct health *h, unsigned l, double cx, double cy,
-                 bool wear, const char *caption)
+/* How bad a cluster looks on a map, for binning many into one cell: the worst wins.
+ * -1 unwritten; margin map: 32 - margin, then corrupt entry, then uncorrectable;
+ * wear map: cycles. */
+static double badness(const struct health_cluster *c, bool wear)
+{
+    if (c->state == HEALTH_CLUSTER_UNWRITTEN)
+        return -1;
+    if (c->state == HEALTH_CLUSTER_CORRUPT_ENTRY)
+        return wear ? 1e12 : 1e9 + 1;
+    if (wear)
+        return c->cycles;
+    return c->state == HEALTH_CLUSTER_UNCORRECTABLE ? 1e9 + 2 : SECTOR_RS_PARITY - c->margin;
+}
+
+/* Over MAP_BIN_CLUSTERS clusters a layer is drawn as a polar grid, worst cluster per
+ * cell: drawing every arc of a 25 GB layer would take minutes and a huge SVG. */
+static int disc_cells(struct plot *p, const struct plot_disc *d, const struct health *h,
+                      unsigned l, bool wear)
+{
+    double *worst = malloc((size_t)MAP_RADII * MAP_ANGLES * sizeof *worst);
+    uint32_t *rgb = malloc((size_t)MAP_RADII * MAP_ANGLES * sizeof *rgb);
+    const struct health_cluster **pick = malloc((size_t)MAP_RADII * MAP_ANGLES * sizeof *pick);
+    if (!worst || !rgb || !pick) {
+        free(worst), free(rgb), free(pick);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < (size_t)MAP_RADII * MAP_ANGLES; i++)
+        worst[i] = -2, pick[i] = NULL;
+    const double r0 = SECTOR_ZONE_R_IN_MM, r1 = SECTOR_ZONE_R_OUT_MM;
+    for (uint64_t i = 0; i < h->logical_clusters; i++) {
+        const struct health_cluster *c = &h->clusters[i];
+        if (c->layer != l || !(c->radius_mm > 0))
+            continue;
+        double b = badness(c, wear);
+        /* the bands its track turn covers, a pitch wide */
+        int ir0 = (int)((c->radius_mm - d->pitch_mm / 2 - r0) / (r1 - r0) * MAP_RADII);
+        int ir1 = (int)((c->radius_mm + d->pitch_mm / 2 - r0) / (r1 - r0) * MAP_RADII);
+        ir0 = ir0 < 0 ? 0 : ir0 >= MAP_RADII ? MAP_RADII - 1 : ir0;
+        ir1 = ir1 < ir0 ? ir0 : ir1 >= MAP_RADII ? MAP_RADII - 1 : ir1;
+        int steps = (int)ceil(c->arc_deg / 360.0 * MAP_ANGLES) + 1;
+        for (int ir = ir0; ir <= ir1; ir++) {
+            for (int s = 0; s < steps; s++) {
+                double a = fmod(c->angle_deg + c->arc_deg * s / (steps > 1 ? steps - 1 : 1),
+                                360.0);
+                size_t k = (size_t)ir * MAP_ANGLES +
+                           (size_t)(a / 360.0 * MAP_ANGLES) % MAP_ANGLES;
+                if (b > worst[k]) {
+                    worst[k] = b;
+                    pick[k] = c;
+                }
+            }
+        }
+    }
+    double top = wear_top(&h->layer[l]);
+    for (size_t i = 0; i < (size_t)MAP_RADII * MAP_ANGLES; i++)
+        rgb[i] = !pick[i] ? PLOT_NO_CELL : wear ? wear_colour(pick[i], top) : margin_colour(pick[i]);
+    int rc = plot_disc_cells(p, d, r0, r1, rgb, MAP_RADII, MAP_ANGLES);
+    free(worst), free(rgb), free(pick);
+    return rc;
+}
+
+static int disc(struct plot *p, const struct health *h, unsigned l, double cx, double cy,
+                bool wear, const char *caption)
 {
     const struct health_layer *L = &h->layer[l];
     double arcs = 0;
@@ -82,16 +146,23 @@ static void disc(struct plot *p, const struct health *h, unsigned l, double cx, 
         .pitch_mm = (SECTOR_ZONE_R_OUT_MM - SECTOR_ZONE_R_IN_MM) / (turns > 1 ? turns : 1),
     };
     plot_disc_frame(p, &d, COL_BACKGROUND);
-    double top = wear_top(L);
-    for (uint64_t i = 0; i < h->logical_clusters; i++) {
-        const struct health_cluster *c = &h->clusters[i];
-        if (c->layer != l || !(c->radius_mm > 0))
-            continue;
-        plot_disc_arc(p, &d, c->radius_mm, c->angle_deg, c->arc_deg,
-                      wear ? wear_colour(c, top) : margin_colour(c));
+    if (n > MAP_BIN_CLUSTERS) {
+        int rc = disc_cells(p, &d, h, l, wear);
+        if (rc < 0)
+            return rc;
+    } else {
+        double top = wear_top(L);
+        for (uint64_t i = 0; i < h->logical_clusters; i++) {
+            const struct health_cluster *c = &h->clusters[i];
+            if (c->layer != l || !(c->radius_mm > 0))
+                continue;
+            plot_disc_arc(p, &d, c->radius_mm, c->angle_deg, c->arc_deg,
+                          wear ? wear_colour(c, top) : margin_colour(c));
+        }
     }
     plot_disc_overlay(p, &d);
     plot_text(p, cx, cy + DISC_R + 28, 10, PLOT_CENTRE, false, 0x202020, caption);
+    return 0;
 }
 
 static int ser_chart(struct plot *p, const struct health *h, unsigned l, double x, double y)
@@ -129,6 +200,31 @@ static int ser_chart(struct plot *p, const struct health *h, unsigned l, double 
         k++;
     }
     plot_axes_draw(p, &a);
+    if (k > MAP_BIN_CLUSTERS) {
+        /* one dot per 2-point cell of the chart, the worst margin's colour (the ramp
+         * is monotone in margin, so the darker wins), so the file stays small */
+        enum { BX = 235, BY = 145 };
+        static uint32_t cell[BX * BY];
+        size_t m = 0;
+        memset(cell, 0xFF, sizeof cell);
+        for (size_t i = 0; i < k; i++) {
+            int cx = (int)((plot_x(&a, xs[i]) - a.x) / a.w * (BX - 1));
+            int cy = (int)((plot_y(&a, ys[i]) - a.y) / a.h * (BY - 1));
+            uint32_t *v = &cell[cy * BX + cx];
+            if (*v == 0xFFFFFFFFu || (cs[i] & 0xFF00u) < (*v & 0xFF00u))
+                *v = cs[i];
+        }
+        for (int cy = 0; cy < BY; cy++)
+            for (int cx = 0; cx < BX; cx++)
+                if (cell[cy * BX + cx] != 0xFFFFFFFFu) {
+                    /* back from the cell's centre to data units along each axis */
+                    xs[m] = a.x0 + (a.x1 - a.x0) * (cx + 0.5) / (BX - 1);
+                    ys[m] = pow(10, log10(a.y1) - (log10(a.y1) - log10(a.y0)) * (cy + 0.5) /
+                                                     (BY - 1));
+                    cs[m++] = cell[cy * BX + cx];
+                }
+        k = m;
+    }
     plot_points(p, &a, xs, ys, k, cs, 0, PLOT_DOT, 2.2);
     /* the zones' SER as steps */
     double zx[2 * SECTOR_ZONES], zy[2 * SECTOR_ZONES];
@@ -209,10 +305,13 @@ int fsck_map_write(FILE *out, const char *path, const char *image, const struct 
         plot_text(p, 24, y + 12, 13, PLOT_LEFT, true, 0x101010, buf);
         if (L->reason_count)
             plot_text(p, 380, y + 12, 10, PLOT_LEFT, false, 0x505050, L->reasons[0]);
-        disc(p, h, l, 24 + 20 + DISC_R, y + 40 + DISC_R, false, "decode margin by position");
-        disc(p, h, l, 24 + 20 + 3 * DISC_R + 60, y + 40 + DISC_R, true,
-             "wear (overwrite cycles) by position");
-        rc = ser_chart(p, h, l, 790, y + 20);
+        rc = disc(p, h, l, 24 + 20 + DISC_R, y + 40 + DISC_R, false,
+                  "decode margin by position");
+        if (rc == 0)
+            rc = disc(p, h, l, 24 + 20 + 3 * DISC_R + 60, y + 40 + DISC_R, true,
+                      "wear (overwrite cycles) by position");
+        if (rc == 0)
+            rc = ser_chart(p, h, l, 790, y + 20);
     }
     if (rc < 0) {
         plot_close(p);

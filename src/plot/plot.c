@@ -496,6 +496,50 @@ void plot_disc_arc(struct plot *p, const struct plot_disc *d, double r_mm, doubl
     cairo_stroke(cr);
 }
 
+int plot_disc_cells(struct plot *p, const struct plot_disc *d, double r0_mm, double r1_mm,
+                    const uint32_t *rgb, unsigned nr, unsigned na)
+{
+    const double px_per_pt = 2.0;
+    int size = (int)ceil(2 * d->r * px_per_pt);
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, size, size);
+    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(img);
+        return -ENOMEM;
+    }
+    cairo_surface_flush(img);
+    unsigned char *data = cairo_image_surface_get_data(img);
+    int stride = cairo_image_surface_get_stride(img);
+    double c = size / 2.0, mm_per_px = d->r_out_mm / (d->r * px_per_pt);
+    for (int y = 0; y < size; y++) {
+        uint32_t *row = (uint32_t *)(void *)(data + (size_t)y * (size_t)stride);
+        for (int x = 0; x < size; x++) {
+            double dx = x + 0.5 - c, dy = c - (y + 0.5);
+            double r = hypot(dx, dy) * mm_per_px;
+            row[x] = 0; /* transparent */
+            if (r < r0_mm || r >= r1_mm)
+                continue;
+            double a = atan2(dy, dx) * 180 / M_PI;
+            a = a < 0 ? a + 360 : a;
+            unsigned ir = (unsigned)((r - r0_mm) / (r1_mm - r0_mm) * nr);
+            unsigned ia = (unsigned)(a / 360.0 * na);
+            uint32_t v = rgb[(ir < nr ? ir : nr - 1) * na + (ia < na ? ia : na - 1)];
+            if (v != PLOT_NO_CELL)
+                row[x] = 0xFF000000u | v; /* opaque: premultiplied alpha is the colour */
+        }
+    }
+    cairo_surface_mark_dirty(img);
+    cairo_t *cr = p->cr;
+    cairo_save(cr);
+    cairo_translate(cr, d->cx - d->r, d->cy - d->r);
+    cairo_scale(cr, 1 / px_per_pt, 1 / px_per_pt);
+    cairo_set_source_surface(cr, img, 0, 0);
+    cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+    cairo_paint(cr);
+    cairo_restore(cr);
+    cairo_surface_destroy(img);
+    return 0;
+}
+
 void plot_disc_overlay(struct plot *p, const struct plot_disc *d)
 {
     cairo_t *cr = p->cr;

@@ -96,6 +96,13 @@ void plot_disc_frame(struct plot *p, const struct plot_disc *d, uint32_t backgro
  * its radius growing a pitch per turn. */
 void plot_disc_arc(struct plot *p, const struct plot_disc *d, double r_mm, double a0_deg,
                    double arc_deg, uint32_t rgb);
+/* A disc map of many clusters as a polar grid: rgb[ir * na + ia] for radius band ir of
+ * nr between r0_mm and r1_mm and angle band ia of na (from 0 degrees, counter-
+ * clockwise); PLOT_NO_CELL leaves the background. Drawn as one raster image (embedded
+ * in SVG and PDF), so a file's size does not grow with the medium's. 0 or -ENOMEM. */
+#define PLOT_NO_CELL 0xFFFFFFFFu
+int plot_disc_cells(struct plot *p, const struct plot_disc *d, double r0_mm, double r1_mm,
+                    const uint32_t *rgb, unsigned nr, unsigned na);
 /* Outline rings and angle labels over the arcs. */
 void plot_disc_overlay(struct plot *p, const struct plot_disc *d);
 
