@@ -35,9 +35,10 @@
 
 #define FIXITY_WAIT_MS 2000u        /* getxattr waits this long for a pending digest */
 #define FIXITY_POLL_BYTES (1u << 20) /* zeros hashed between two looks at cancel */
-/* At unmount the queue is finished for files up to this apparent size (about a second
- * of hashing each: 1.0 GB/s measured, see fsck.phasefs(8)); larger ones stay without a
- * digest, which the next mount computes when asked. */
+/* At unmount the queue is finished for files up to this apparent size (a few seconds
+ * of hashing at most: 0.35 GB/s of BLAKE2b measured on this 2-core machine at load 6.5,
+ * see fsck.phasefs(8)); larger ones stay without a digest until the next mount is
+ * asked for it. */
 #define FIXITY_UNMOUNT_MAX (1ULL << 30)
 
 static const uint8_t zeros[FS_CLUSTER];
