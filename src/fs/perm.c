@@ -1,6 +1,7 @@
 /*
  * perm.c — permission rules, checked in the library for every caller whatever the
- * mount options (the daemon may run with allow_other and without default_permissions).
+ * mount options (the daemon adds default_permissions to allow_other, as some checks
+ * never reach it, but libpfs does not rely on the kernel).
  * POSIX.1-2017 discretionary access control as Linux applies it: owner, group
  * (primary and supplementary), other; uid 0 passes read/write checks and execute when
  * some x bit is set; the sticky-directory deletion rule; who may chmod, chown and set
