@@ -27,13 +27,7 @@ digest_when_ready() {
 }
 
 expect_exit 0 "mkfs.phasefs a 256M-per-layer medium" -- "$MKFS" -s 256M -L fixity "$IMG"
-fs_mount "$IMG" "$MNT" -o allow_other
-tap_result $? "mount with allow_other"
-if ! fs_is_mounted "$MNT"; then
-    sed 's/^/# daemon: /' "$DAEMON_LOG" >&2
-    tap_done
-    exit 1
-fi
+fs_mount_or_stop "$IMG" "$MNT" -o allow_other
 mkdir -m 1777 "$MNT/tmp"
 chmod 1777 "$MNT/tmp"
 for i in $(seq 1 50); do : >"$MNT/file-$i"; done

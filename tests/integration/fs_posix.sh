@@ -18,13 +18,7 @@ mkdir -p "$REF"
 chmod 755 "$TEST_TMP" # another user must reach the mount point
 
 expect_exit 0 "mkfs.phasefs a 256M-per-layer medium" -- "$MKFS" -s 256M -L posix "$IMG"
-fs_mount "$IMG" "$MNT" -o allow_other
-tap_result $? "mount with allow_other"
-if ! fs_is_mounted "$MNT"; then
-    sed 's/^/# daemon: /' "$DAEMON_LOG" >&2
-    tap_done
-    exit 1
-fi
+fs_mount_or_stop "$IMG" "$MNT" -o allow_other
 
 # ---- regular files -------------------------------------------------------------------
 head -c 3000001 /dev/urandom >"$REF/data"

@@ -2063,18 +2063,30 @@ static void content_hex(struct pfs *fs, uint64_t ino, char out[65])
     free(buf);
 }
 
-static void check_no_fixity_problem(struct fx *f, uint64_t min_hashed)
+/* pfs_check with fixity (as fsck -n -f) of the unmounted f->m. */
+static int check_fixity_of(struct fx *f, volatile sig_atomic_t *cancel,
+                           struct pfs_check_report *rep)
 {
     struct pfs_check_options co;
-    struct pfs_check_report rep;
     pfs_check_options_default(&co);
     co.fixity = true;
-    assert_int_equal(pfs_check(f->m, &co, &rep), 0);
+    co.cancel = cancel;
+    return pfs_check(f->m, &co, rep);
+}
+
+/* Unmount, check: no problem and at least min_hashed files compared; mount again. */
+static void check_no_fixity_problem(struct fx *f, uint64_t min_hashed)
+{
+    assert_int_equal(pfs_unmount(f->fs), 0);
+    f->fs = NULL;
+    struct pfs_check_report rep;
+    assert_int_equal(check_fixity_of(f, NULL, &rep), 0);
     for (size_t i = 0; i < rep.count; i++)
         fprintf(stderr, "# problem %s: %s\n", rep.problems[i].path, rep.problems[i].detail);
     assert_int_equal(rep.count, 0);
     assert_true(rep.files_hashed >= min_hashed);
     pfs_check_report_free(&rep);
+    assert_int_equal(mount_fx(f), 0);
 }
 
 static void test_fs_fixity_right_after_failed_multicluster_write(void **state)
@@ -2113,10 +2125,7 @@ static void test_fs_fixity_right_after_failed_multicluster_write(void **state)
         assert_string_equal(got, want);
     }
     assert_true(hit >= 3); /* the fault did land inside writes, not only around them */
-    assert_int_equal(pfs_unmount(f->fs), 0);
-    f->fs = NULL;
     check_no_fixity_problem(f, 8);
-    assert_int_equal(mount_fx(f), 0);
     free(a);
     free(b);
 }
@@ -2208,10 +2217,7 @@ static void test_fs_fixity_sparse_digest_costs_others_nothing(void **state)
     remount(f);
     assert_int_equal(digest_of(f->fs, h, got), 64);
     assert_string_equal(got, want);
-    assert_int_equal(pfs_unmount(f->fs), 0);
-    f->fs = NULL;
     check_no_fixity_problem(f, 20);
-    assert_int_equal(mount_fx(f), 0);
     free(whole);
     free(d);
 }
@@ -2255,12 +2261,9 @@ static void test_fs_check_fixity_bounded_by_allocated_and_cancellable(void **sta
     assert_int_equal(pfs_unmount(f->fs), 0);
     f->fs = NULL;
 
-    struct pfs_check_options co;
     struct pfs_check_report rep;
-    pfs_check_options_default(&co);
-    co.fixity = true;
     t0 = now_s();
-    assert_int_equal(pfs_check(f->m, &co, &rep), 0);
+    assert_int_equal(check_fixity_of(f, NULL, &rep), 0);
     double full = now_s() - t0;
     print_message("# fsck -f with an 8 TiB sparse file and 900 MiB of holes: %.2f s\n", full);
     assert_int_equal(rep.count, 0);
@@ -2272,11 +2275,10 @@ static void test_fs_check_fixity_bounded_by_allocated_and_cancellable(void **sta
     /* a signal's flag stops it soon, inside the holes of one file */
     volatile sig_atomic_t flag = 0;
     struct cancel_after ca = {&flag, 100};
-    co.cancel = &flag;
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, cancel_thread, &ca), 0);
     t0 = now_s();
-    assert_int_equal(pfs_check(f->m, &co, &rep), -ECANCELED);
+    assert_int_equal(check_fixity_of(f, &flag, &rep), -ECANCELED);
     double cut = now_s() - t0;
     assert_int_equal(pthread_join(th, NULL), 0);
     pfs_check_report_free(&rep);
