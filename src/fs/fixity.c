@@ -16,7 +16,7 @@
  * (3) The worker holds fs->lock only to queue, to pick a job, to copy one cluster (as a
  *     reader does: file.c rule 3) and to store the result; holes are zeros hashed with
  *     no lock held, so a huge sparse file costs its own getxattr time, nobody else's.
- *     It runs at idle CPU priority, one file at a time, in queue order.
+ *     It runs at a low CPU priority, one file at a time, in queue order.
  * (4) A getxattr of a digest not yet computed waits for that file only, with fs->lock
  *     released (a condition variable), at most FIXITY_WAIT_MS; then -EAGAIN, which
  *     phasefs(8) documents ("the digest is being computed; ask again").
@@ -27,13 +27,15 @@
 #include "fs_priv.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define FIXITY_WAIT_MS 2000u        /* getxattr waits this long for a pending digest */
+#define FIXITY_NICE 10              /* the worker thread's nice value */
 #define FIXITY_POLL_BYTES (1u << 20) /* zeros hashed between two looks at cancel */
 /* At unmount the queue is finished for files up to this apparent size (a few seconds
  * of hashing at most: 0.35 GB/s of BLAKE2b measured on this 2-core machine at load 6.5,
@@ -148,7 +150,7 @@ void fs_fixity_forget(struct pfs *fs, struct fs_inode *ip)
 static int enqueue(struct pfs *fs, struct fs_inode *ip)
 {
     struct fs_fixity *x = &fs->fx;
-    if (ip->fx_queued || x->cur_ino == ip->ino)
+    if (ip->fx_queued) /* (the job under way may be abandoned: queue it again) */
         return 0;
     if (x->nq == x->qcap) {
         size_t cap = x->qcap ? 2 * x->qcap : 16;
@@ -261,11 +263,10 @@ static void *worker(void *arg)
 {
     struct pfs *fs = arg;
     struct fs_fixity *x = &fs->fx;
-    /* Digests are for later: they take the CPU only when nothing else wants it. A
-     * refusal (a policy forbidding it) leaves the normal priority; nothing else
-     * depends on it. */
-    struct sched_param sp = {.sched_priority = 0};
-    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+    /* Digests can wait: a low priority (nice 10, about a tenth of a CPU that others
+     * want) rather than SCHED_IDLE, which would starve them on a busy machine. A
+     * refusal leaves the normal priority; nothing depends on it. */
+    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), FIXITY_NICE);
     uint8_t *buf = malloc(FS_CLUSTER);
     pthread_mutex_lock(&fs->lock);
     while (!x->stop) {
