@@ -2130,6 +2130,32 @@ static void test_fs_fixity_right_after_failed_multicluster_write(void **state)
     free(b);
 }
 
+/* A kernel without handle_killpriv asks, before a non-owner's write, for the set-ID
+ * bits' removal as a chmod in the writer's name: that chmod, and only that one, needs
+ * no more than write permission. */
+static void test_fs_kill_suid_chmod_by_a_writer(void **state)
+{
+    struct fx *f = *state;
+    uint64_t ino = mkfile(f->fs, &root, PFS_ROOT_INO, "suid", "x", 1);
+    struct pfs_attr a;
+    struct pfs_setattr sa = {.mode = 06777};
+    assert_int_equal(pfs_setattr(f->fs, &root, ino, &sa, PFS_SET_MODE, &a), 0);
+    sa.mode = 0777;
+    assert_int_equal(pfs_setattr(f->fs, &alice, ino, &sa, PFS_SET_MODE, &a), 0);
+    assert_int_equal(a.mode & 07777, 0777);
+    sa.mode = 06777;
+    assert_int_equal(pfs_setattr(f->fs, &alice, ino, &sa, PFS_SET_MODE, &a), -EPERM);
+    assert_int_equal(pfs_setattr(f->fs, &root, ino, &sa, PFS_SET_MODE, &a), 0);
+    sa.mode = 02776; /* clears set-user-ID and also other-execute: a real chmod */
+    assert_int_equal(pfs_setattr(f->fs, &alice, ino, &sa, PFS_SET_MODE, &a), -EPERM);
+    sa.mode = 04755;
+    assert_int_equal(pfs_setattr(f->fs, &root, ino, &sa, PFS_SET_MODE, &a), 0);
+    sa.mode = 0755; /* alice may not write it, so may not clear its bits either */
+    assert_int_equal(pfs_setattr(f->fs, &alice, ino, &sa, PFS_SET_MODE, &a), -EPERM);
+    assert_int_equal(pfs_getattr(f->fs, ino, &a), 0);
+    assert_int_equal(a.mode & 07777, 04755);
+}
+
 struct xa_call {
     struct pfs *fs;
     uint64_t ino;
@@ -2355,6 +2381,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_fs_fixity_sparse_digest_costs_others_nothing, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_fs_kill_suid_chmod_by_a_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fs_check_fixity_bounded_by_allocated_and_cancellable,
                                         setup, teardown),
     };
