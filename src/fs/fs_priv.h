@@ -211,7 +211,7 @@ struct fs_inode {
     struct fs_dirty *dirty;         /* dirty data clusters (unsorted, small) */
     size_t ndirty, dirty_cap;
     uint32_t opens, writers;        /* open handles; those open for writing */
-    crypto_generichash_state *hs;   /* streaming fixity of [0, hs_off) or NULL */
+    crypto_generichash_state *hs;   /* fixity state of [0, hs_off) or NULL (fixity.c) */
     uint64_t hs_off;
     uint64_t cgen;                  /* content generation: +1 at every change (fixity.c) */
     int fx_err;                     /* the background digest failed (-EIO), 0 */
@@ -527,8 +527,11 @@ struct fs_fixity_src {
     bool (*cancelled)(void *arg);
     void *arg;
 };
-/* BLAKE2b-256 of size bytes of content from src; buf is FS_CLUSTER bytes of scratch.
- * Returns 0, -ECANCELED or what src->cluster returned. Takes no lock itself. */
+/* Hash bytes [from, to) of the content from src into st; buf is FS_CLUSTER bytes of
+ * scratch. Returns 0, -ECANCELED or what src->cluster returned. Takes no lock itself. */
+int fs_fixity_feed(const struct fs_fixity_src *src, crypto_generichash_state *st,
+                   uint64_t from, uint64_t to, uint8_t *buf);
+/* BLAKE2b-256 of the first size bytes of content from src (fs_fixity_feed). */
 int fs_fixity_hash(const struct fs_fixity_src *src, uint64_t size, uint8_t *buf,
                    uint8_t out[PFS_FIXITY_BYTES]);
 /* The first index >= idx holding an extent or a dirty cluster of ip. [L] */

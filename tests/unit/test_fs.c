@@ -2210,6 +2210,21 @@ static void test_fs_fixity_sparse_digest_costs_others_nothing(void **state)
     assert_true(worst < 0.5);
     assert_int_equal(c.rc, -EAGAIN); /* 20 GiB of zeros take longer than the wait */
     assert_true(c.secs >= 1.5 && c.secs < 10);
+    /* a file queued behind the 20 GiB one gets its digest at its first turn */
+    uint8_t *two = malloc(2 * CL);
+    fill(two, 2 * CL, 12);
+    uint64_t fh2;
+    assert_int_equal(pfs_create(f->fs, &root, PFS_ROOT_INO, "behind", 0644, O_WRONLY, &a, &fh2),
+                     0);
+    assert_int_equal(pfs_write(f->fs, a.ino, fh2, two + CL, CL, CL), (ssize_t)CL);
+    assert_int_equal(pfs_write(f->fs, a.ino, fh2, two, CL, 0), (ssize_t)CL);
+    assert_int_equal(pfs_release(f->fs, a.ino, fh2), 0);
+    t0 = now_s();
+    assert_int_equal(digest_of(f->fs, a.ino, got), 64);
+    print_message("# a 128 KiB file behind the 20 GiB one: digest after %.2f s\n", now_s() - t0);
+    hexof(two, 2 * CL, want);
+    assert_string_equal(got, want);
+    free(two);
     /* shrinking it abandons the hash under way; the digest is then of the new content */
     sa.size = 70001;
     assert_int_equal(pfs_setattr(f->fs, &root, big, &sa, PFS_SET_SIZE, &a), 0);
