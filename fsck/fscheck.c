@@ -53,6 +53,7 @@ int fsck_fs_check(const struct fsck_options *o, struct fsck_fs *out)
     co.fixity = o->force || o->scan;
     co.path = o->path;
     co.owners = o->scan; /* the scan names the files of unreadable clusters */
+    co.cancel = o->cancel;
     out->fixity = co.fixity;
     out->repair = repair;
     /* read-only first: a filesystem with nothing to repair is never written (not even
@@ -86,6 +87,7 @@ int fsck_fs_check(const struct fsck_options *o, struct fsck_fs *out)
                 np[out->rep.count++] = *p;
             }
             out->rep.files_hashed = first.files_hashed;
+            out->rep.files_sparse = first.files_sparse;
         }
         pfs_check_report_free(&first);
     }
@@ -95,7 +97,9 @@ int fsck_fs_check(const struct fsck_options *o, struct fsck_fs *out)
     out->ran = rc == 0;
     out->opened = opened;
     out->no_fs = rc == -EUCLEAN;
-    if (rc == -EBUSY)
+    if (rc == -ECANCELED)
+        tool_error(o->image, "check cancelled by a signal; nothing was changed");
+    else if (rc == -EBUSY)
         tool_image_busy(o->image, !repair);
     else if (rc < 0 && !opened && !o->scan)
         tool_open_error(o->image, rc, !repair);
@@ -182,6 +186,12 @@ void fsck_fs_text(FILE *out, const char *image, const struct fsck_fs *f, const c
                 r->files_hashed == 1 ? "its" : "their", r->files_hashed == 1 ? "" : "s");
     else
         fprintf(out, "  fixity      not checked (-f reads every file)\n");
+    if (f->fixity && r->files_sparse)
+        fprintf(out,
+                "  note        %llu file%s not compared with %s digest: sparse (more holes "
+                "than fsck hashes, see fsck.phasefs(8))\n",
+                (unsigned long long)r->files_sparse, r->files_sparse == 1 ? "" : "s",
+                r->files_sparse == 1 ? "its" : "their");
     for (size_t i = 0; i < r->count; i++) {
         const struct pfs_check_problem *p = &r->problems[i];
         fprintf(out, "  problem     %s: %s: %s%s\n", p->path, pfs_check_class_name(p->cls),
@@ -212,6 +222,7 @@ void fsck_fs_json(struct tool_json *j, const char *key, const struct fsck_fs *f)
     tool_json_uint(j, "data_clusters", r->data_clusters);
     tool_json_bool(j, "fixity_checked", f->fixity);
     tool_json_uint(j, "files_hashed", r->files_hashed);
+    tool_json_uint(j, "files_sparse", r->files_sparse);
     tool_json_array(j, "problems");
     for (size_t i = 0; i < r->count; i++) {
         const struct pfs_check_problem *p = &r->problems[i];
