@@ -10,6 +10,8 @@
  *   alloc.c      free map, wear- and layer-aware allocation, deferred reuse, reserve
  *   log.c        the operation log: record emission, commit, replay
  *   checkpoint.c full checkpoints, anchors, the mount-time load
+ *   chain.c      the metadata chain walker (anchors, checkpoint, log) and its limits,
+ *                shared by the mount (strict) and the check (tolerant)
  *   fs.c         mkfs, mount, unmount, sync, statfs, stats, the commit thread
  *   perm.c       permission rules (POSIX DAC, sticky bit, set-ID clearing)
  *   namei.c      namespace operations
@@ -62,6 +64,9 @@
 #define FS_COMMIT_BYTES (256u * 1024u)          /* log bytes that trigger an early commit */
 #define FS_DIRTY_MAX(cache) ((cache) < 32u ? 32u : (cache))
 #define FS_XATTR_TOTAL_MAX (1u << 20)           /* all xattrs of one inode */
+/* Longest commit, for the writer (log.c) and every reader (chain.c limit 4): 16 MiB of
+ * records, 64x the early-commit size; a longer one is written as a checkpoint. */
+#define FS_COMMIT_MAX_CLUSTERS 256u
 
 /* ---- on-medium format (format.c) ---------------------------------------------------- */
 
@@ -432,16 +437,72 @@ int fs_commit(struct pfs *fs);
 /* Commit when the log has grown past FS_COMMIT_BYTES. */
 int fs_commit_maybe(struct pfs *fs);
 bool fs_needs_commit(const struct pfs *fs);
-/* Replay the chain from (a, b, seq) for generation gen; sets where to continue. */
-int fs_log_replay(struct pfs *fs, uint64_t a, uint64_t b, uint64_t seq, bool *found);
-/* Read one metadata cluster, copy a then b; checks kind/uuid/gen. */
-int fs_meta_read(struct pfs *fs, uint64_t a, uint64_t b, uint32_t kind, uint8_t *buf,
-                 struct fs_chdr *h);
 /* Write both copies of one metadata cluster; 0 when at least one copy was written. */
 int fs_meta_write(struct pfs *fs, uint64_t a, uint64_t b, const uint8_t *buf);
 int fs_meta_track(struct pfs *fs, uint64_t lcn);
 /* Allocate the two copies of one metadata cluster on different layers. */
 int fs_meta_pair(struct pfs *fs, uint64_t *a, uint64_t *b);
+
+/* ---- chain.c: the metadata chain walker ------------------------------------------ */
+/* The state of one copy of a metadata structure, worst last (chain.c invariant 3). */
+enum fs_copy {
+    FS_COPY_OK = 0,
+    FS_COPY_BLANK,        /* never written */
+    FS_COPY_STALE,        /* another generation, sequence or filesystem (or size) */
+    FS_COPY_FOREIGN,      /* not this kind of structure */
+    FS_COPY_RANGE,        /* outside the medium, or an anchor naming clusters outside it */
+    FS_COPY_CORRUPT,      /* its magic, but a bad CRC or layout */
+    FS_COPY_UNREADABLE,   /* the sector layer could not read it */
+};
+
+/* The anchor slots as read (chain.c invariants 1, 2). */
+struct fs_anchors {
+    enum fs_copy state[FS_ANCHORS];   /* OK: a valid anchor of this filesystem */
+    struct fs_anchor a[FS_ANCHORS];
+    uint64_t bad_gen[FS_ANCHORS];     /* CORRUPT: the generation it claims, unverified */
+    bool proto[FS_ANCHORS];           /* CORRUPT because of an unknown format version */
+    uint8_t uuid[16];                 /* the filesystem's (when nvalid) */
+    unsigned nvalid;                  /* OK slots */
+    unsigned order[FS_ANCHORS];       /* OK slots newest first, one per generation */
+    unsigned norder;
+};
+
+/* What the walker tells its caller (tolerant mode reports them as problems). */
+enum fs_walk_event {
+    FS_WALK_PAIR,         /* a checkpoint or log pair: which copy is good (-1: none) */
+    FS_WALK_CKPT_BYTES,   /* the checkpoint's length (a) is not its anchor's (b) */
+    FS_WALK_LOG_LOST,     /* a log pair damaged on both copies: the log ends before it */
+    FS_WALK_LOG_LONG,     /* a run of FS_COMMIT_MAX_CLUSTERS log clusters without END,
+                           * starting at seq: the log ends before it */
+};
+
+struct fs_walk {
+    struct pfs *fs;
+    bool tolerant;        /* fsck: read both copies, note everything, never refuse */
+    void *arg;
+    /* may be NULL; st[0], st[1]: copy a, b (b not read when strict and a is good) */
+    void (*note)(struct fs_walk *w, enum fs_walk_event ev, uint32_t kind, uint64_t seq,
+                 uint64_t a, uint64_t b, const enum fs_copy st[2], int which);
+    /* a pair that is part of the state (checkpoint, or a complete commit) */
+    int (*pair)(struct fs_walk *w, uint32_t kind, uint64_t seq, uint64_t a, uint64_t b);
+    /* one complete commit's record stream, whose last cluster is last_seq */
+    int (*apply)(struct fs_walk *w, const uint8_t *p, size_t len, uint64_t last_seq);
+    /* results of fs_walk_log: where the next commit goes, clusters of complete commits,
+     * and whether any log cluster was found at all */
+    uint64_t log_a, log_b, log_seq;
+    uint32_t log_clusters;
+    bool found;
+};
+
+/* Read the anchor slots and decide which belong to the filesystem. 0 or -ENOMEM. */
+int fs_anchors_read(struct pfs *fs, struct fs_anchors *set);
+/* Read the checkpoint chain of anchor a into b. 0; -EBADMSG a cluster has no good copy;
+ * -EUCLEAN (strict) its length is not the anchor's; -ENOMEM. */
+int fs_walk_checkpoint(struct fs_walk *w, const struct fs_anchor *a, struct fs_buf *b);
+/* Walk the log from (a, b, seq), applying whole commits. 0; strict: -EUCLEAN a commit
+ * beyond the limit, -EBADMSG a pair lost on both copies (read-write only); -ENOMEM; or
+ * what apply or pair returned. */
+int fs_walk_log(struct fs_walk *w, uint64_t a, uint64_t b, uint64_t seq);
 
 /* ---- checkpoint.c ------------------------------------------------------------------- */
 /* Write a full checkpoint and a new anchor. Caller holds fs->lock. */
