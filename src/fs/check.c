@@ -402,9 +402,14 @@ static int check_anchors(struct ck *k, struct fs_anchor *best, bool *found)
             continue;
         struct ck_fix fx = {.kind = FIX_ANCHOR, .slot = s};
         uint64_t lcn = fs_anchor_lcn(fs, s);
-        const char *why = st == FS_COPY_STALE ? "holds an anchor of another filesystem or size"
-                          : st == FS_COPY_RANGE ? "names clusters outside the medium"
-                                                : copy_word[st];
+        char why[96];
+        if (st == FS_COPY_STALE)
+            snprintf(why, sizeof why, "holds a valid anchor of another filesystem or size "
+                                      "(never used)");
+        else if (st == FS_COPY_RANGE)
+            snprintf(why, sizeof why, "holds an anchor naming clusters outside the medium");
+        else
+            snprintf(why, sizeof why, "is %s", copy_word[st]);
         if (st == FS_COPY_CORRUPT && set.bad_gen[s] > best->generation)
             problem(k, PFS_CHECK_ANCHOR, 0, lcn, "/", &fx,
                     "anchor slot %u (LCN %llu, %s layer) is corrupt and may have named a newer "
@@ -413,7 +418,7 @@ static int check_anchors(struct ck *k, struct fs_anchor *best, bool *found)
                     (unsigned long long)set.bad_gen[s], (unsigned long long)best->generation);
         else
             problem(k, PFS_CHECK_ANCHOR, 0, lcn, "/", &fx,
-                    "anchor slot %u (LCN %llu, %s layer) is %s", s, (unsigned long long)lcn,
+                    "anchor slot %u (LCN %llu, %s layer) %s", s, (unsigned long long)lcn,
                     layer_name(fs, lcn), why);
     }
     /* older anchors, newest first, for a fallback when the newest checkpoint is lost */

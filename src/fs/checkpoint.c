@@ -395,13 +395,17 @@ int fs_load(struct pfs *fs, bool *replayed)
     for (unsigned i = 0; i < set.norder; i++) {
         const struct fs_anchor *a = &set.a[set.order[i]];
         if (i > 0 && !fs->read_only) {
-            /* The newest state is unreadable on both copies. An older tree may name data
-             * clusters that have been reused since, so writing on top of it could make
-             * wrong contents permanent: refuse, and let a read-only mount rescue it. */
-            fs_report(fs, -EBADMSG, "", 0,
-                      "newest checkpoint unreadable on both layers; mount read-only to "
-                      "rescue the older tree (check files against their fixity digests)");
-            return -EBADMSG;
+            /* The newest state does not load. An older tree may name data clusters that
+             * have been reused since, so writing on top of it could make wrong contents
+             * permanent: refuse, and let a read-only mount rescue it. */
+            fs_report(fs, first, "", 0,
+                      first == -EBADMSG
+                          ? "newest checkpoint or log unreadable on both layers; mount "
+                            "read-only to rescue the older tree (check files against "
+                            "their fixity digests)"
+                          : "newest metadata inconsistent; run fsck.phasefs (a read-only "
+                            "mount may rescue an older tree)");
+            return first;
         }
         memcpy(fs->label, a->label, PFS_LABEL_MAX);
         rc = load_from(fs, a, replayed);
