@@ -3,9 +3,9 @@
  * log, strict for mount and tolerant for fsck, as e2fsprogs shares its journal recovery
  * with the kernel). It reads the anchor slots and decides which anchors are the
  * filesystem's, reads and judges every copy of the checkpoint and log clusters, holds
- * the chain to its limits, and hands whole record streams to the caller: checkpoint.c
- * (the mount) applies them strictly, check.c (fsck) record by record. It applies no
- * record and decides no repair; what it sees goes to the caller's note callback.
+ * the chain to its limits, and applies whole record streams (fs_apply_record, meta.c)
+ * — strictly for checkpoint.c (the mount), record by record for check.c (fsck). It
+ * decides no repair and says nothing: what it sees goes to the caller's note callback.
  *
  * Invariants and limits (tests name them "chain (n)"), each from the medium's real
  * geometry or a writer's bound, checked before anything is sized or looped over:
@@ -179,11 +179,113 @@ static int pair_read(struct fs_walk *w, uint32_t kind, uint64_t seq, int last, u
     return 1;
 }
 
-static void note(struct fs_walk *w, enum fs_walk_event ev, uint32_t kind, uint64_t seq,
-                 uint64_t a, uint64_t b, const enum fs_copy st[2], int which)
+static void note(struct fs_walk *w, const struct fs_walk_note *n)
 {
     if (w->note)
-        w->note(w, ev, kind, seq, a, b, st, which);
+        w->note(w, n);
+}
+
+static void note_pair(struct fs_walk *w, enum fs_walk_event ev, uint32_t kind, uint64_t seq,
+                      uint64_t a, uint64_t b, const enum fs_copy st[2], int which)
+{
+    struct fs_walk_note n = {.ev = ev, .kind = kind, .seq = seq, .a = a, .b = b,
+                             .which = which};
+    if (st) {
+        n.st[0] = st[0];
+        n.st[1] = st[1];
+    }
+    note(w, &n);
+}
+
+/* A checkpoint's framing is wrong (format.c invariant 4): -EUCLEAN unless tolerant. */
+static int shape(struct fs_walk *w, const char *why)
+{
+    struct fs_walk_note n = {.ev = FS_WALK_CKPT_SHAPE, .kind = FS_CHDR_CKPT,
+                             .where = "checkpoint", .why = why};
+    note(w, &n);
+    return w->tolerant ? 0 : -EUCLEAN;
+}
+
+int fs_walk_stream(struct fs_walk *w, const uint8_t *p, size_t len, bool ckpt,
+                   uint64_t last_seq, uint64_t *nrec)
+{
+    struct pfs *fs = w->fs;
+    char where[64];
+    size_t off = 0;
+    uint64_t want_inodes = 0;
+    bool head = false, ended = false, skipped = false;
+    int rc;
+
+    if (ckpt)
+        snprintf(where, sizeof where, "checkpoint");
+    else
+        snprintf(where, sizeof where, "log commit ending at cluster %llu",
+                 (unsigned long long)last_seq);
+    *nrec = 0;
+    while (off < len) {
+        struct fs_walk_note n = {.kind = ckpt ? FS_CHDR_CKPT : FS_CHDR_LOG, .where = where};
+        if (len - off < FS_REC_HDR) {
+            n.ev = FS_WALK_STRAY;
+            n.bytes = len - off;
+            note(w, &n);
+            return w->tolerant ? 0 : -EUCLEAN;
+        }
+        uint16_t type = util_le16_get(p + off);
+        uint32_t blen = util_le32_get(p + off + 4);
+        if (blen > len - off - FS_REC_HDR) {
+            n.ev = FS_WALK_OVERRUN;
+            n.type = type;
+            note(w, &n);
+            return w->tolerant ? 0 : -EUCLEAN;
+        }
+        struct fs_cur c = {p + off + FS_REC_HDR, blen, 0, false};
+        bool reserved_ok = util_le16_get(p + off + 2) == 0;
+        uint64_t ino = blen >= 8 ? util_le64_get(p + off + FS_REC_HDR) : 0;
+        off += FS_REC_HDR + blen;
+        if (ended && (rc = shape(w, "records follow its end record")) < 0)
+            return rc;
+        if (ckpt && *nrec == 0 && type != FS_REC_CKPT_HEAD &&
+            (rc = shape(w, "it does not start with its head record")) < 0)
+            return rc;
+        if (ckpt && !head && type == FS_REC_CKPT_HEAD && *nrec == 0) {
+            uint64_t next = fs_cur_u64(&c);
+            want_inodes = fs_cur_u64(&c);
+            head = true;
+            (*nrec)++;
+            if (c.bad || next <= PFS_ROOT_INO) {
+                if ((rc = shape(w, "its head record names no next inode number")) < 0)
+                    return rc;
+            } else {
+                fs->next_ino = next;
+            }
+            continue;
+        }
+        if (ckpt && type == FS_REC_CKPT_END && !ended) {
+            uint64_t count = fs_cur_u64(&c);
+            ended = true;
+            (*nrec)++;
+            if ((c.bad || count != *nrec || (head && !skipped && fs->itab.count != want_inodes)) &&
+                (rc = shape(w, "its end record's counts do not match its records")) < 0)
+                return rc;
+            continue;
+        }
+        rc = reserved_ok ? fs_apply_record(fs, type, &c) : -EUCLEAN;
+        if (rc == -ENOMEM)
+            return rc;
+        if (rc < 0) {
+            n.ev = FS_WALK_RECORD;
+            n.type = type;
+            n.ino = ino;
+            note(w, &n);
+            if (!w->tolerant)
+                return rc;
+            skipped = true;
+        }
+        (*nrec)++;
+    }
+    if (ckpt && !ended)
+        return shape(w, "it has no end record");
+    return 0;
 }
 
 int fs_walk_checkpoint(struct fs_walk *w, const struct fs_anchor *a, struct fs_buf *b)
@@ -196,7 +298,7 @@ int fs_walk_checkpoint(struct fs_walk *w, const struct fs_anchor *a, struct fs_b
         struct fs_chdr h;
         enum fs_copy st[2];
         int which = pair_read(w, FS_CHDR_CKPT, i, i + 1 == a->ckpt_clusters, ca, cb, &h, st);
-        note(w, FS_WALK_PAIR, FS_CHDR_CKPT, i, ca, cb, st, which);
+        note_pair(w, FS_WALK_PAIR, FS_CHDR_CKPT, i, ca, cb, st, which);
         if (which < 0)
             return -EBADMSG;
         if ((rc = w->pair(w, FS_CHDR_CKPT, i, ca, cb)) < 0 ||
@@ -206,7 +308,7 @@ int fs_walk_checkpoint(struct fs_walk *w, const struct fs_anchor *a, struct fs_b
         cb = h.next_b;
     }
     if (b->len != a->ckpt_bytes) {
-        note(w, FS_WALK_CKPT_BYTES, FS_CHDR_CKPT, 0, b->len, a->ckpt_bytes, NULL, -1);
+        note_pair(w, FS_WALK_CKPT_BYTES, FS_CHDR_CKPT, 0, b->len, a->ckpt_bytes, NULL, -1);
         if (!w->tolerant)
             return -EUCLEAN;
     }
@@ -235,6 +337,7 @@ int fs_walk_log(struct fs_walk *w, uint64_t a, uint64_t b, uint64_t seq)
     w->log_seq = seq;
     w->log_clusters = 0;
     w->found = false;
+    w->log_records = 0;
     for (;;) {
         struct fs_chdr h;
         enum fs_copy st[2];
@@ -244,20 +347,21 @@ int fs_walk_log(struct fs_walk *w, uint64_t a, uint64_t b, uint64_t seq)
                          seq - w->log_seq + 1 >= FS_COMMIT_MAX_CLUSTERS)) {
             /* invariant 4 (or 5): not a commit phasefs writes */
             w->found = true;
-            note(w, FS_WALK_LOG_LONG, FS_CHDR_LOG, w->log_seq, w->log_a, w->log_b, NULL, -1);
+            note_pair(w, FS_WALK_LOG_LONG, FS_CHDR_LOG, w->log_seq, w->log_a, w->log_b, NULL,
+                      -1);
             if (!w->tolerant)
                 rc = -EUCLEAN;
             break;
         }
         if (which < 0) {
             if (b != a && damaged(st[0]) && damaged(st[1])) {
-                note(w, FS_WALK_LOG_LOST, FS_CHDR_LOG, seq, a, b, st, which);
+                note_pair(w, FS_WALK_LOG_LOST, FS_CHDR_LOG, seq, a, b, st, which);
                 if (!w->tolerant && !fs->read_only)
                     rc = -EBADMSG;
             }
             break; /* invariant 6: the end of the log */
         }
-        note(w, FS_WALK_PAIR, FS_CHDR_LOG, seq, a, b, st, which);
+        note_pair(w, FS_WALK_PAIR, FS_CHDR_LOG, seq, a, b, st, which);
         w->found = true;
         pend[npend++] = a;
         pend[npend++] = b;
@@ -268,8 +372,10 @@ int fs_walk_log(struct fs_walk *w, uint64_t a, uint64_t b, uint64_t seq)
         b = h.next_b;
         if (!(h.flags & FS_CHDR_END))
             continue;
-        if ((rc = w->apply(w, commit.p, commit.len, seq - 1)) < 0)
+        uint64_t nrec = 0;
+        if ((rc = fs_walk_stream(w, commit.p, commit.len, false, seq - 1, &nrec)) < 0)
             break;
+        w->log_records += nrec;
         for (size_t i = 0; i < npend && rc == 0; i += 2)
             rc = w->pair(w, FS_CHDR_LOG, w->log_seq + i / 2, pend[i], pend[i + 1]);
         if (rc < 0)

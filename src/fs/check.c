@@ -185,44 +185,6 @@ static int meta_note(struct ck *k, uint32_t kind, uint64_t seq, uint64_t a, uint
     return 0;
 }
 
-/* Apply a record stream record by record; a record that fails is reported, skipped. */
-static void apply_tolerant(struct ck *k, const uint8_t *p, size_t len, const char *where)
-{
-    size_t off = 0;
-    while (off < len) {
-        if (len - off < FS_REC_HDR) {
-            problem(k, PFS_CHECK_RECORD, 0, FS_LCN_NONE, "/",
-                    &(struct ck_fix){.kind = FIX_RECORD},
-                    "%s: %zu stray bytes at the end of the stream (dropped)", where, len - off);
-            return;
-        }
-        uint16_t type = util_le16_get(p + off);
-        uint32_t blen = util_le32_get(p + off + 4);
-        if (blen > len - off - FS_REC_HDR) {
-            problem(k, PFS_CHECK_RECORD, 0, FS_LCN_NONE, "/",
-                    &(struct ck_fix){.kind = FIX_RECORD},
-                    "%s: a record of type %u runs past the end of the stream (dropped)",
-                    where, type);
-            return;
-        }
-        struct fs_cur c = {p + off + FS_REC_HDR, blen, 0, false};
-        uint64_t ino = blen >= 8 ? util_le64_get(p + off + FS_REC_HDR) : 0;
-        off += FS_REC_HDR + blen;
-        if (type == FS_REC_CKPT_HEAD || type == FS_REC_CKPT_END)
-            continue;
-        int rc = fs_apply_record(k->fs, type, &c);
-        if (rc == -ENOMEM) {
-            k->err = rc;
-            return;
-        }
-        if (rc < 0)
-            problem(k, PFS_CHECK_RECORD, ino, FS_LCN_NONE, "/",
-                    &(struct ck_fix){.kind = FIX_RECORD},
-                    "%s: a record of type %u (inode %llu) does not apply (dropped)", where,
-                    type, (unsigned long long)ino);
-    }
-}
-
 static void own_meta(struct ck *k, uint64_t lcn)
 {
     if (lcn < k->fs->total_lcns && k->own[lcn] == OWN_NONE) {
@@ -232,17 +194,19 @@ static void own_meta(struct ck *k, uint64_t lcn)
 }
 
 /* The check's side of the walker (chain.c): every copy that is not good is a problem. */
-static void ck_note(struct fs_walk *w, enum fs_walk_event ev, uint32_t kind, uint64_t seq,
-                    uint64_t a, uint64_t b, const enum fs_copy st[2], int which)
+static void ck_note(struct fs_walk *w, const struct fs_walk_note *n)
 {
     struct ck *k = w->arg;
     struct pfs *fs = k->fs;
-    const char *what = kind == FS_CHDR_CKPT ? "checkpoint" : "log";
-    enum pfs_check_class copy_cls = kind == FS_CHDR_CKPT ? PFS_CHECK_CKPT_COPY
-                                                         : PFS_CHECK_LOG_COPY;
-    const struct ck_fix chain = {.kind = FIX_CHAIN};
+    const char *what = n->kind == FS_CHDR_CKPT ? "checkpoint" : "log";
+    enum pfs_check_class copy_cls = n->kind == FS_CHDR_CKPT ? PFS_CHECK_CKPT_COPY
+                                                            : PFS_CHECK_LOG_COPY;
+    const struct ck_fix chain = {.kind = FIX_CHAIN}, record = {.kind = FIX_RECORD};
+    const uint64_t seq = n->seq, a = n->a, b = n->b;
+    const enum fs_copy *st = n->st;
+    const int which = n->which;
 
-    switch (ev) {
+    switch (n->ev) {
     case FS_WALK_PAIR:
         if (which == 0 && st[1] != FS_COPY_OK && b != a) {
             problem(k, copy_cls, 0, b, "/", &chain,
@@ -266,8 +230,25 @@ static void ck_note(struct fs_walk *w, enum fs_walk_event ev, uint32_t kind, uin
                     copy_word[st[1]]);
         }
         break;
+    case FS_WALK_STRAY:
+        problem(k, PFS_CHECK_RECORD, 0, FS_LCN_NONE, "/", &record,
+                "%s: %zu stray bytes at the end of the stream (dropped)", n->where, n->bytes);
+        break;
+    case FS_WALK_OVERRUN:
+        problem(k, PFS_CHECK_RECORD, 0, FS_LCN_NONE, "/", &record,
+                "%s: a record of type %u runs past the end of the stream (dropped)", n->where,
+                n->type);
+        break;
+    case FS_WALK_RECORD:
+        problem(k, PFS_CHECK_RECORD, n->ino, FS_LCN_NONE, "/", &record,
+                "%s: a record of type %u (inode %llu) does not apply (dropped)", n->where,
+                n->type, (unsigned long long)n->ino);
+        break;
+    case FS_WALK_CKPT_SHAPE:
+        problem(k, PFS_CHECK_RECORD, 0, FS_LCN_NONE, "/", &record, "%s: %s", n->where, n->why);
+        break;
     case FS_WALK_CKPT_BYTES:
-        problem(k, PFS_CHECK_RECORD, 0, FS_LCN_NONE, "/", &(struct ck_fix){.kind = FIX_RECORD},
+        problem(k, PFS_CHECK_RECORD, 0, FS_LCN_NONE, "/", &record,
                 "the checkpoint holds %llu bytes of records where its anchor says %llu",
                 (unsigned long long)a, (unsigned long long)b);
         break;
@@ -296,16 +277,6 @@ static int ck_pair(struct fs_walk *w, uint32_t kind, uint64_t seq, uint64_t a, u
     own_meta(k, a);
     own_meta(k, b);
     return meta_note(k, kind, seq, a, b);
-}
-
-static int ck_apply(struct fs_walk *w, const uint8_t *p, size_t len, uint64_t last_seq)
-{
-    struct ck *k = w->arg;
-    char where[64];
-    snprintf(where, sizeof where, "log commit ending at cluster %llu",
-             (unsigned long long)last_seq);
-    apply_tolerant(k, p, len, where);
-    return k->err;
 }
 
 static void model_clear(struct pfs *fs)
@@ -340,21 +311,17 @@ static int load_anchor(struct ck *k, const struct fs_anchor *a)
     memcpy(fs->label, a->label, PFS_LABEL_MAX);
     fs->next_ino = PFS_ROOT_INO + 1;
     struct fs_walk w = {.fs = fs, .tolerant = true, .arg = k, .note = ck_note,
-                        .pair = ck_pair, .apply = ck_apply};
-    if ((rc = fs_walk_checkpoint(&w, a, &b)) < 0)
+                        .pair = ck_pair};
+    uint64_t nrec;
+    if ((rc = fs_walk_checkpoint(&w, a, &b)) < 0 ||
+        (rc = fs_walk_stream(&w, b.p, b.len, true, 0, &nrec)) < 0)
         goto out;
-    if (b.len >= FS_REC_HDR + 16 && util_le16_get(b.p) == FS_REC_CKPT_HEAD) {
-        uint64_t next = util_le64_get(b.p + FS_REC_HDR);
-        if (next > PFS_ROOT_INO)
-            fs->next_ino = next;
-    }
-    apply_tolerant(k, b.p, b.len, "checkpoint");
     if (k->err) {
         rc = k->err;
         goto out;
     }
     /* the log: whole commits only (log.c rule 4), ended where mount ends it */
-    if ((rc = fs_walk_log(&w, a->log_a, a->log_b, a->log_seq)) < 0)
+    if ((rc = fs_walk_log(&w, a->log_a, a->log_b, a->log_seq)) < 0 || (rc = k->err) < 0)
         goto out;
     k->rep->log_clusters = w.log_clusters;
     own_meta(k, w.log_a);

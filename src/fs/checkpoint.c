@@ -276,71 +276,19 @@ static int mount_pair(struct fs_walk *w, uint32_t kind, uint64_t seq, uint64_t a
     return 0;
 }
 
-static int mount_apply(struct fs_walk *w, const uint8_t *p, size_t len, uint64_t last_seq)
+static void mount_note(struct fs_walk *w, const struct fs_walk_note *n)
 {
-    uint64_t nrec = 0;
-    (void)last_seq;
-    int rc = fs_apply_stream(w->fs, p, len, &nrec);
-    w->fs->st.log_records_replayed += nrec;
-    return rc;
-}
-
-static void mount_note(struct fs_walk *w, enum fs_walk_event ev, uint32_t kind, uint64_t seq,
-                       uint64_t a, uint64_t b, const enum fs_copy st[2], int which)
-{
-    (void)kind;
-    (void)seq;
-    (void)b;
-    (void)st;
-    (void)which;
-    if (ev == FS_WALK_LOG_LOST && w->fs->read_only)
-        fs_report(w->fs, -EBADMSG, "", a,
+    if (n->ev == FS_WALK_LOG_LOST && w->fs->read_only)
+        fs_report(w->fs, -EBADMSG, "", n->a,
                   "log cluster lost on both copies; mounted read-only with the log cut "
                   "before it (fsck.phasefs -y cuts it for good)");
-}
-
-static int apply_checkpoint(struct pfs *fs, const struct fs_buf *b)
-{
-    const uint8_t *p = b->p;
-    size_t len = b->len, off = 0;
-    uint64_t nrec = 0, want_inodes = 0;
-    int rc;
-
-    while (off < len) {
-        if (len - off < FS_REC_HDR)
-            return -EUCLEAN;
-        uint16_t type = util_le16_get(p + off);
-        uint32_t blen = util_le32_get(p + off + 4);
-        if (blen > len - off - FS_REC_HDR)
-            return -EUCLEAN;
-        struct fs_cur c = {p + off + FS_REC_HDR, blen, 0, false};
-        off += FS_REC_HDR + blen;
-        if (nrec == 0) {
-            if (type != FS_REC_CKPT_HEAD)
-                return -EUCLEAN;
-            uint64_t next = fs_cur_u64(&c);
-            want_inodes = fs_cur_u64(&c);
-            if (c.bad || next <= PFS_ROOT_INO)
-                return -EUCLEAN;
-            fs->next_ino = next;
-        } else if (type == FS_REC_CKPT_END) {
-            uint64_t count = fs_cur_u64(&c);
-            if (c.bad || count != nrec + 1 || off != len || fs->itab.count != want_inodes)
-                return -EUCLEAN;
-            return 0;
-        } else if ((rc = fs_apply_record(fs, type, &c)) < 0) {
-            return rc;
-        }
-        nrec++;
-    }
-    return -EUCLEAN; /* no CKPT_END */
 }
 
 static int load_from(struct pfs *fs, const struct fs_anchor *a, bool *replayed)
 {
     struct fs_buf b = {0};
-    struct fs_walk w = {.fs = fs, .note = mount_note, .pair = mount_pair,
-                        .apply = mount_apply};
+    struct fs_walk w = {.fs = fs, .note = mount_note, .pair = mount_pair};
+    uint64_t nrec;
     int rc;
 
     model_reset(fs);
@@ -349,13 +297,14 @@ static int load_from(struct pfs *fs, const struct fs_anchor *a, bool *replayed)
     fs->gen = a->generation;
     if ((rc = fs_walk_checkpoint(&w, a, &b)) < 0)
         goto out;
-    if ((rc = apply_checkpoint(fs, &b)) < 0)
+    if ((rc = fs_walk_stream(&w, b.p, b.len, true, 0, &nrec)) < 0)
         goto out;
     fs->ckpt_clusters = a->ckpt_clusters;
     fs->log_limit = compute_log_limit(fs, a->ckpt_clusters);
     if ((rc = fs_walk_log(&w, a->log_a, a->log_b, a->log_seq)) < 0)
         goto out;
     *replayed = w.found;
+    fs->st.log_records_replayed = w.log_records;
     fs->log_a = w.log_a;
     fs->log_b = w.log_b;
     fs->log_seq = w.log_seq;

@@ -383,8 +383,6 @@ void fs_ext_trunc(struct pfs *fs, struct fs_inode *ip, uint64_t from,
 
 /* Apply one record of a checkpoint or log stream to the in-memory model. */
 int fs_apply_record(struct pfs *fs, uint16_t type, struct fs_cur *c);
-/* Apply a whole stream of records; *nrec counts them. */
-int fs_apply_stream(struct pfs *fs, const uint8_t *p, size_t len, uint64_t *nrec);
 /* After load: derive nlink and parents, check the tree and every extent (marking its
  * LCN used), free orphans. Returns 1 when orphans were freed, 0, -EUCLEAN, -ENOMEM. */
 int fs_meta_finish(struct pfs *fs);
@@ -472,26 +470,42 @@ enum fs_walk_event {
     FS_WALK_PAIR,         /* a checkpoint or log pair: which copy is good (-1: none) */
     FS_WALK_CKPT_BYTES,   /* the checkpoint's length (a) is not its anchor's (b) */
     FS_WALK_LOG_LOST,     /* a log pair damaged on both copies: the log ends before it */
-    FS_WALK_LOG_LONG,     /* a run of FS_COMMIT_MAX_CLUSTERS log clusters without END,
-                           * starting at seq: the log ends before it */
+    FS_WALK_LOG_LONG,     /* FS_COMMIT_MAX_CLUSTERS log clusters without END from seq
+                           * (pair a, b): the log ends before them */
+    FS_WALK_STRAY,        /* bytes at the end of a stream, too few for a record: dropped */
+    FS_WALK_OVERRUN,      /* a record of type whose length runs past its stream: the rest
+                           * of the stream is dropped */
+    FS_WALK_RECORD,       /* a record of type (naming ino) that does not apply: dropped */
+    FS_WALK_CKPT_SHAPE,   /* a checkpoint stream not framed as format.c (4) says (why) */
+};
+
+struct fs_walk_note {
+    enum fs_walk_event ev;
+    uint32_t kind;        /* FS_CHDR_CKPT / FS_CHDR_LOG */
+    uint64_t seq, a, b;   /* the cluster and its pair (CKPT_BYTES: the two lengths) */
+    enum fs_copy st[2];   /* PAIR, LOG_LOST: copies a and b (b unread when strict and a
+                           * is good) */
+    int which;            /* PAIR: the good copy, 0 or 1, or -1 */
+    const char *where;    /* stream events: "checkpoint", "log commit ending at ..." */
+    const char *why;      /* CKPT_SHAPE */
+    uint16_t type;        /* OVERRUN, RECORD */
+    uint64_t ino;         /* RECORD: the inode its body starts with (0: none) */
+    size_t bytes;         /* STRAY */
 };
 
 struct fs_walk {
     struct pfs *fs;
     bool tolerant;        /* fsck: read both copies, note everything, never refuse */
     void *arg;
-    /* may be NULL; st[0], st[1]: copy a, b (b not read when strict and a is good) */
-    void (*note)(struct fs_walk *w, enum fs_walk_event ev, uint32_t kind, uint64_t seq,
-                 uint64_t a, uint64_t b, const enum fs_copy st[2], int which);
+    void (*note)(struct fs_walk *w, const struct fs_walk_note *n);   /* may be NULL */
     /* a pair that is part of the state (checkpoint, or a complete commit) */
     int (*pair)(struct fs_walk *w, uint32_t kind, uint64_t seq, uint64_t a, uint64_t b);
-    /* one complete commit's record stream, whose last cluster is last_seq */
-    int (*apply)(struct fs_walk *w, const uint8_t *p, size_t len, uint64_t last_seq);
     /* results of fs_walk_log: where the next commit goes, clusters of complete commits,
-     * and whether any log cluster was found at all */
+     * whether any log cluster was found, records of the commits applied */
     uint64_t log_a, log_b, log_seq;
     uint32_t log_clusters;
     bool found;
+    uint64_t log_records;
 };
 
 /* Read the anchor slots and decide which belong to the filesystem. 0 or -ENOMEM. */
@@ -499,9 +513,15 @@ int fs_anchors_read(struct pfs *fs, struct fs_anchors *set);
 /* Read the checkpoint chain of anchor a into b. 0; -EBADMSG a cluster has no good copy;
  * -EUCLEAN (strict) its length is not the anchor's; -ENOMEM. */
 int fs_walk_checkpoint(struct fs_walk *w, const struct fs_anchor *a, struct fs_buf *b);
+/* Apply a record stream through fs_apply_record: a checkpoint's (ckpt: framed by
+ * CKPT_HEAD and CKPT_END, whose counts must hold) or the commit whose last log cluster
+ * is last_seq. Strict: -EUCLEAN at the first thing wrong; tolerant: noted and skipped.
+ * Also -ENOMEM. *nrec counts the records. */
+int fs_walk_stream(struct fs_walk *w, const uint8_t *p, size_t len, bool ckpt,
+                   uint64_t last_seq, uint64_t *nrec);
 /* Walk the log from (a, b, seq), applying whole commits. 0; strict: -EUCLEAN a commit
- * beyond the limit, -EBADMSG a pair lost on both copies (read-write only); -ENOMEM; or
- * what apply or pair returned. */
+ * beyond the limit or one that does not apply, -EBADMSG a pair lost on both copies
+ * (read-write only); -ENOMEM; or what pair returned. */
 int fs_walk_log(struct fs_walk *w, uint64_t a, uint64_t b, uint64_t seq);
 
 /* ---- checkpoint.c ------------------------------------------------------------------- */

@@ -641,26 +641,6 @@ int fs_apply_record(struct pfs *fs, uint16_t type, struct fs_cur *c)
     }
 }
 
-int fs_apply_stream(struct pfs *fs, const uint8_t *p, size_t len, uint64_t *nrec)
-{
-    size_t off = 0;
-    while (off < len) {
-        if (len - off < FS_REC_HDR)
-            return -EUCLEAN;
-        uint16_t type = util_le16_get(p + off);
-        uint32_t blen = util_le32_get(p + off + 4);
-        if (util_le16_get(p + off + 2) != 0 || blen > len - off - FS_REC_HDR)
-            return -EUCLEAN;
-        struct fs_cur c = {p + off + FS_REC_HDR, blen, 0, false};
-        int rc = fs_apply_record(fs, type, &c);
-        if (rc < 0)
-            return rc;
-        off += FS_REC_HDR + blen;
-        (*nrec)++;
-    }
-    return 0;
-}
-
 /* ---- after a load ----------------------------------------------------------------- */
 
 int fs_meta_finish(struct pfs *fs)
