@@ -144,6 +144,26 @@ static void assert_clean(struct fx *f)
     pfs_check_report_free(&r);
 }
 
+/* The check finds one problem, of class cls (at lcn unless FS_LCN_NONE, its detail
+ * naming word), a repair repairs it and the filesystem is clean and mounts after it. */
+static void one_problem_repaired(struct fx *f, enum pfs_check_class cls, uint64_t lcn,
+                                 const char *word)
+{
+    struct pfs_check_report r;
+    assert_int_equal(check(f, false, &r), 1);
+    assert_int_equal(r.problems[0].cls, cls);
+    if (lcn != FS_LCN_NONE)
+        assert_int_equal(r.problems[0].lcn, lcn);
+    assert_true(r.problems[0].repairable);
+    assert_non_null(strstr(r.problems[0].detail, word));
+    pfs_check_report_free(&r);
+    assert_int_equal(check(f, true, &r), 1);
+    assert_true(r.problems[0].repaired);
+    pfs_check_report_free(&r);
+    assert_clean(f);
+    assert_int_equal(mount_rw(f), 0);
+}
+
 /* Read logical cluster src, let fn change it, write it to dst (the filesystem
  * unmounted). */
 static void rewrite_to(struct fx *f, uint64_t src, uint64_t dst,
@@ -241,17 +261,7 @@ static void anchor_beyond_geometry(struct fx *f, const struct anchor_edit *e)
     assert_true(exists(f->fs, "small") && exists(f->fs, "big"));
     unmount(f);
     /* the check sees one bad slot, and repairs it */
-    assert_int_equal(check(f, false, &r), 1);
-    assert_int_equal(r.problems[0].cls, PFS_CHECK_ANCHOR);
-    assert_int_equal(r.problems[0].lcn, lcn);
-    assert_true(r.problems[0].repairable);
-    assert_non_null(strstr(r.problems[0].detail, "outside the medium"));
-    pfs_check_report_free(&r);
-    assert_int_equal(check(f, true, &r), 1);
-    assert_true(r.problems[0].repaired);
-    pfs_check_report_free(&r);
-    assert_clean(f);
-    assert_int_equal(mount_rw(f), 0);
+    one_problem_repaired(f, PFS_CHECK_ANCHOR, lcn, "outside the medium");
 }
 
 static void test_chain_anchor_counting_more_clusters_than_the_medium(void **state)
@@ -287,13 +297,8 @@ static void test_chain_forged_anchor_outvoted(void **state)
     assert_int_equal(check(f, false, &r), 1);
     assert_int_equal(r.generation, gen);
     assert_int_equal(r.anchors_valid, FS_ANCHORS - 1);
-    assert_int_equal(r.problems[0].cls, PFS_CHECK_ANCHOR);
-    assert_int_equal(r.problems[0].lcn, lcn);
     pfs_check_report_free(&r);
-    assert_int_equal(check(f, true, &r), 1);
-    assert_true(r.problems[0].repaired);
-    pfs_check_report_free(&r);
-    assert_clean(f);
+    one_problem_repaired(f, PFS_CHECK_ANCHOR, lcn, "another filesystem");
 }
 
 /* n R_INODE records of ip appended to the log buffer: the bytes they take. */
@@ -416,15 +421,7 @@ static void test_chain_log_pair_lost_on_both_copies(void **state)
     assert_true(f->reports > 0);
     assert_true(exists(f->fs, "big") && !exists(f->fs, "late"));
     unmount(f);
-    struct pfs_check_report r;
-    assert_int_equal(check(f, false, &r), 1);
-    assert_int_equal(r.problems[0].cls, PFS_CHECK_LOG_LOST);
-    pfs_check_report_free(&r);
-    assert_int_equal(check(f, true, &r), 1);
-    assert_true(r.problems[0].repaired);
-    pfs_check_report_free(&r);
-    assert_clean(f);
-    assert_int_equal(mount_rw(f), 0);
+    one_problem_repaired(f, PFS_CHECK_LOG_LOST, a, "are lost");
     assert_true(exists(f->fs, "big") && !exists(f->fs, "late"));
 }
 
