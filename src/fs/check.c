@@ -12,7 +12,8 @@
  * repaired (there is no second copy of data). What counts as a problem:
  * (1) An inode no directory reaches whose stored link count is 0 was unlinked while
  *     open; mount frees it silently, so it is not reported. One with a stored count
- *     above 0 is an orphan (ORPHAN); the clusters it holds are LEAKED.
+ *     above 0 is an orphan (ORPHAN), which a read-write mount refuses (meta.c
+ *     fs_meta_finish); the clusters it holds are LEAKED.
  * (2) The allocation map is derived at mount from references, never stored, so a
  *     cluster can leak only by being held by an orphan: that is the LEAKED class.
  * (3) The end of the log is where chain.c (invariants 4-6) puts it, for mount and
