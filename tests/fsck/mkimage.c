@@ -364,9 +364,12 @@ static void append_commit(struct state *s, const struct pfs_check_report *r,
 }
 
 /* damage log-no-end N: N valid log clusters after the log in force, none flagged END
- * (one commit longer than any phasefs writes), on the top N clusters of each layer. */
+ * (one commit longer than any phasefs writes), on the top N clusters of each layer,
+ * each with a full payload (of zeros: never applied), so a reader that buffered the
+ * whole run would hold N x 64 KiB. */
 static void log_no_end(struct state *s, const struct pfs_check_report *r, const char *word)
 {
+    static const uint8_t zeros[SECTOR_CLUSTER_USER_BYTES - 64];
     char *end;
     unsigned long n = strtoul(word, &end, 10);
     open_dev(s);
@@ -377,7 +380,7 @@ static void log_no_end(struct state *s, const struct pfs_check_report *r, const 
     uint64_t a = r->log_head_a, b = r->log_head_b;
     for (unsigned long i = 0; i < n; i++) {
         uint64_t na = per_layer - 1 - i, nb = 2 * per_layer - 1 - i;
-        log_cluster(s, r, r->log_head_seq + i, a, b, na, nb, false, NULL, 0);
+        log_cluster(s, r, r->log_head_seq + i, a, b, na, nb, false, zeros, sizeof zeros);
         a = na;
         b = nb;
     }
