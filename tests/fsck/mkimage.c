@@ -49,6 +49,7 @@
  *                                        medium (the record does not apply)
  *   damage extent-on-anchor PATH         ... that puts it on anchor slot 0's cluster
  *   damage free PATH                     ... that frees PATH's inode (its entry stays)
+ *   damage record-type TYPE              ... that holds one record of TYPE (8-byte body)
  *   damage second-name DIR NEW           ... that adds an entry NEW naming directory DIR
  *   damage cycle DIR SUB                 ... that removes DIR's entry and names DIR from
  *                                        SUB, a directory under it (a cycle)
@@ -463,6 +464,8 @@ static uint32_t rec_dirent(struct state *s, uint8_t *rec, uint64_t dir, const ch
  *   does not apply).
  * damage extent-on-anchor PATH: PATH's file cluster 0 on anchor slot 0's cluster.
  * damage free PATH: free PATH's (file) inode; its entry stays, naming nothing.
+ * damage record-type TYPE: one record of TYPE with an 8-byte body (a checkpoint's
+ *   CKPT_END is 10: a record no log commit may hold).
  * damage second-name DIR NEW: an entry NEW naming directory DIR as well.
  * damage cycle DIR SUB: DIR's entry removed and SUB (a directory under DIR) given an
  *   entry naming DIR: the two form a cycle no path from the root reaches. */
@@ -496,6 +499,13 @@ static void inject(struct state *s, const struct pfs_check_report *r, char **w, 
         len = rec_extent(rec, ino, 0, lcn);
     } else if (!strcmp(w[1], "extent-on-anchor") && n == 3) {
         len = rec_extent(rec, fs_ino(s, w[2], NULL), 0, r->anchor_lcn[0]);
+    } else if (!strcmp(w[1], "record-type") && n == 3) {
+        char *end;
+        unsigned long type = strtoul(w[2], &end, 10);
+        if (end == w[2] || *end || type > 0xffff)
+            fail(s, "damage record-type TYPE: TYPE is 0-65535, not '%s'", w[2]);
+        util_le64_put(rec + 8, 1); /* a body as CKPT_END's: a count */
+        len = rec_head(rec, (uint16_t)type, 8);
     } else if (!strcmp(w[1], "free") && n == 3) {
         util_le64_put(rec + 8, fs_ino(s, w[2], NULL));
         len = rec_head(rec, 2 /* FS_REC_FREE */, 8);
@@ -511,7 +521,8 @@ static void inject(struct state *s, const struct pfs_check_report *r, char **w, 
         len += rec_dirent(s, rec + len, sub, name, ino);
     } else {
         fail(s, "damage unlink PATH | share A B | beyond-eof PATH | bad-record PATH | "
-                "extent-on-anchor PATH | free PATH | second-name DIR NEW | cycle DIR SUB");
+                "extent-on-anchor PATH | free PATH | second-name DIR NEW | cycle DIR SUB | "
+                "record-type TYPE");
     }
     fs_unmount(s);
     close_dev(s);
@@ -604,7 +615,7 @@ static void damage(struct state *s, char **w, int n)
     unsigned long idx = n >= 3 ? strtoul(w[2], NULL, 10) : 0;
     static const char *const crafted[] = {"unlink", "share", "beyond-eof", "bad-record",
                                           "extent-on-anchor", "free", "second-name",
-                                          "cycle"};
+                                          "cycle", "record-type"};
     bool commit = false;
     for (size_t i = 0; i < sizeof crafted / sizeof *crafted; i++)
         commit |= !strcmp(w[1], crafted[i]);
