@@ -1,9 +1,10 @@
 /*
  * checkpoint.c — full checkpoints and anchors (DESIGN.md "src/fs": periodic full
  * checkpoints, anchors rotated over fixed slots on both layers), and the mount-time
- * load that finds the newest good anchor, reads its checkpoint (either copy of each
- * cluster), replays the log after it and rebuilds the free map. The cluster and
- * record formats are format.c's invariants; the log is log.c's.
+ * load: the newest anchor of the filesystem, its checkpoint and the log after it, read
+ * and applied by chain.c's walker in its strict mode (the one fsck runs tolerantly),
+ * then the free map rebuilt. The cluster and record formats are format.c's
+ * invariants; the log is log.c's.
  *
  * Checkpoint protocol (caller holds fs->lock):
  * (1) Dirty data is written and synced first; the whole in-memory model is then
