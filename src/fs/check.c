@@ -280,19 +280,6 @@ static int ck_pair(struct fs_walk *w, uint32_t kind, uint64_t seq, uint64_t a, u
     return meta_note(k, kind, seq, a, b);
 }
 
-static void model_clear(struct pfs *fs)
-{
-    struct fs_itable *t = &fs->itab;
-    for (size_t i = 0; t->slots && i < t->nslots; i++)
-        if (t->slots[i] && t->slots[i]->ino)
-            fs_inode_destroy(fs, t->slots[i]);
-    fs_itable_free(t);
-    free(fs->meta_lcns);
-    fs->meta_lcns = NULL;
-    fs->nmeta = fs->meta_cap = 0;
-    fs->meta_bytes = fs->data_clusters = 0;
-}
-
 /* Load the checkpoint of anchor a and its log; 0, or -EBADMSG (checkpoint lost). */
 static int load_anchor(struct ck *k, const struct fs_anchor *a)
 {
@@ -300,7 +287,7 @@ static int load_anchor(struct ck *k, const struct fs_anchor *a)
     struct fs_buf b = {0};
     int rc = 0;
 
-    model_clear(fs);
+    fs_model_reset(fs);
     memset(k->own, 0, fs->total_lcns * sizeof *k->own);
     for (unsigned s = 0; s < FS_ANCHORS; s++)
         k->own[fs_anchor_lcn(fs, s)] = OWN_ANCHOR;

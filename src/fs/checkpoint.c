@@ -243,26 +243,6 @@ out_nolist:
 
 /* ---- loading ---------------------------------------------------------------------- */
 
-static void model_reset(struct pfs *fs)
-{
-    struct fs_itable *t = &fs->itab;
-    for (size_t i = 0; t->slots && i < t->nslots; i++) {
-        struct fs_inode *ip = t->slots[i];
-        if (ip && ip->ino)
-            fs_inode_destroy(fs, ip);
-    }
-    fs_itable_free(t);
-    fs_alloc_free(&fs->al);
-    free(fs->meta_lcns);
-    fs->meta_lcns = NULL;
-    fs->nmeta = fs->meta_cap = 0;
-    fs->meta_bytes = 0;
-    fs->data_clusters = 0;
-    fs->next_ino = PFS_ROOT_INO + 1;
-    fs->log_clusters = 0;
-    fs->st.log_records_replayed = 0;
-}
-
 /* The mount's side of the walker (chain.c): strict, every pair it keeps is allocated. */
 static int mount_pair(struct fs_walk *w, uint32_t kind, uint64_t seq, uint64_t a, uint64_t b)
 {
@@ -292,7 +272,7 @@ static int load_from(struct pfs *fs, const struct fs_anchor *a, bool *replayed)
     uint64_t nrec;
     int rc;
 
-    model_reset(fs);
+    fs_model_reset(fs);
     if ((rc = fs_itable_init(&fs->itab)) < 0 || (rc = fs_alloc_init(fs)) < 0)
         goto out;
     fs->gen = a->generation;

@@ -402,6 +402,8 @@ int fs_ext_update(struct pfs *fs, struct fs_inode *ip, uint64_t idx, uint64_t lc
 void fs_ext_trunc(struct pfs *fs, struct fs_inode *ip, uint64_t from,
                   void (*fn)(struct pfs *, uint64_t));
 
+/* Empty the model (inodes, allocation map, metadata LCNs) before a load. */
+void fs_model_reset(struct pfs *fs);
 /* Apply one record of a checkpoint or log stream to the in-memory model. */
 int fs_apply_record(struct pfs *fs, uint16_t type, struct fs_cur *c);
 /* After load: derive nlink and parents, check the tree and every extent (marking its

@@ -647,6 +647,26 @@ int fs_apply_record(struct pfs *fs, uint16_t type, struct fs_cur *c)
     }
 }
 
+void fs_model_reset(struct pfs *fs)
+{
+    struct fs_itable *t = &fs->itab;
+    for (size_t i = 0; t->slots && i < t->nslots; i++) {
+        struct fs_inode *ip = t->slots[i];
+        if (ip && ip->ino)
+            fs_inode_destroy(fs, ip);
+    }
+    fs_itable_free(t);
+    fs_alloc_free(&fs->al);
+    free(fs->meta_lcns);
+    fs->meta_lcns = NULL;
+    fs->nmeta = fs->meta_cap = 0;
+    fs->meta_bytes = 0;
+    fs->data_clusters = 0;
+    fs->next_ino = PFS_ROOT_INO + 1;
+    fs->log_clusters = 0;
+    fs->st.log_records_replayed = 0;
+}
+
 /* ---- after a load ----------------------------------------------------------------- */
 
 int fs_meta_finish(struct pfs *fs)
