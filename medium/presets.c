@@ -79,6 +79,27 @@ static void stack_bd_re_dl(struct medium_profile *p)
     film(p, MEDIUM_FILM_SUBSTRATE, "PC", 1.1e6, 1.631, 0);
 }
 
+/* Environmental (T + RH) ageing of the bd-re-dl stacks, per layer. */
+static void ageing_bd_re_dl(struct medium_profile *p)
+{
+    /* T + RH ageing (§9.5, all EST: §9.7 found no measured value for any BD-RE). The
+     * near stack's thin Ag alloy is sealed by TiO2 and the spacer: the upper end of the
+     * 0.6-0.9 eV range of §9.4 and B = -5 of §9.5. t50 at 80 C / 85 % RH: 6 weeks for
+     * the median zone, so the worst of a disc's zones fails after about 4 (the
+     * 80/85 band of §9.5, [S89]); at 25 C / 50 % RH that is some 55 years. */
+    p->layer[MEDIUM_LAYER_NEAR].env_activation_ev = 0.80;
+    p->layer[MEDIUM_LAYER_NEAR].env_humidity_b = -5.0;
+    p->layer[MEDIUM_LAYER_NEAR].env_t50_h = 1008.0;
+    /* The far stack's 80 nm Ag sits on ZnS-SiO2 (sulfuration from the dielectric, §9.4
+     * [S21]: the lower activation energy, 0.70 eV) and on the 1.1 mm polycarbonate
+     * substrate, whose water uptake (§9.4 [S102]) feeds it (B = -5.5). Median zone at
+     * 80/85 after 7 weeks; worst zone at 25/50 after about 40 years (CCI class 20-50 y
+     * for BD-RE, §9.3 [S92]; 30-50 y claimed, [S36]). */
+    p->layer[MEDIUM_LAYER_FAR].env_activation_ev = 0.70;
+    p->layer[MEDIUM_LAYER_FAR].env_humidity_b = -5.5;
+    p->layer[MEDIUM_LAYER_FAR].env_t50_h = 1176.0;
+}
+
 static void preset_bd_re_dl(struct medium_profile *p)
 {
     memset(p, 0, sizeof *p);
@@ -89,6 +110,8 @@ static void preset_bd_re_dl(struct medium_profile *p)
     p->capacity_per_layer = MEDIUM_REAL_LAYER_BYTES / MEDIUM_USER_BYTES_PER_CLUSTER *
                             MEDIUM_USER_BYTES_PER_CLUSTER;
     p->temperature_c = 25.0; /* room temperature; the clock's reference, §4.1 */
+    /* 50 % RH: the "controlled" storage condition of ISO/IEC 16963, §9.1 [S74], [S75] */
+    p->humidity_pct = 50.0;
 
     /* drive: 405 nm, NA 0.85 [S38]; 4.917 m/s at 1x [S37] (§7.1) */
     p->wavelength_nm = 405.0;
@@ -125,6 +148,7 @@ static void preset_bd_re_dl(struct medium_profile *p)
     far->dow_beta = 0;         /* derive: beta 2.5, §7.3 (EST) */
 
     stack_bd_re_dl(p);
+    ageing_bd_re_dl(p);
 
     /* electrical pulses (used in electrical mode only): §7.5 (EST unless marked) */
     struct medium_electrical_profile *e = &p->electrical;
@@ -156,6 +180,12 @@ static void preset_bd_re_dl(struct medium_profile *p)
     m->defect_density_per_cm2 = 0; /* 0 = derive from sputtering (model.c); < 0 = none */
     m->stuck_onset = 20;       /* Weibull scale of cell endurance, x N0: EST */
     m->stuck_shape = 3;        /* Weibull shape: EST */
+    m->env_ser0 = 2e-5;        /* SER0 of the T + RH law: §9.5 (EST) */
+    m->env_disc_sigma = 0.5;   /* sigma_ln per disc: §9.5 (EST), lognormal life [S74] */
+    /* EST: spread between 32 radial zones of one disc (about one R-SER window of
+     * 10,000 LDC blocks each, §9.1 [S82]); small next to the disc-to-disc spread, since
+     * one disc's films come from one sputtering run */
+    m->env_zone_sigma = 0.15;
 
     /* spare areas per layer, scaled to the capacity: ISA 256 MiB and OSA 512 MiB of the
      * real 381,856-cluster layer (4,096 and 8,192 clusters, ~1.07 % and ~2.15 %):
