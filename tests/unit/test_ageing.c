@@ -209,7 +209,7 @@ static void crossing(struct fixture *f, uint64_t seed, double temp_c, double rh_
     struct aged a;
     preset(&p, seed, 8 * MIB);
     aged_make(&a, f->path, &p, 0, f->user);
-    aged_scan(&a, f->user, temp_c, rh_pct, t0_s, 1.12, t_max_s, cross, first);
+    aged_scan(&a, f->user, temp_c, rh_pct, t0_s, 1.2, t_max_s, cross, first);
     aged_close(&a);
 }
 
