@@ -268,10 +268,10 @@ static int title(struct plot *p, const char *image, const struct health *h)
     plot_text(p, 24, 30, 17, PLOT_LEFT, true, 0x101010, head);
     snprintf(buf, sizeof buf,
              "profile %s, seed %llu  \xc2\xb7  %.3g years simulated, last ageing step at "
-             "%.1f \xc2\xb0""C (profile %.1f \xc2\xb0""C)  \xc2\xb7  equivalent age at 25 "
-             "\xc2\xb0""C: L1 %.3g y, L0 %.3g y",
+             "%.1f \xc2\xb0""C and %.0f %% RH (profile %.1f \xc2\xb0""C)  \xc2\xb7  "
+             "equivalent age at 25 \xc2\xb0""C: L1 %.3g y, L0 %.3g y",
              h->profile, (unsigned long long)h->seed, h->sim_s / YEAR_S, h->last_temp_c,
-             h->temperature_c, h->layer[1].layer_equiv_s / YEAR_S,
+             h->last_rh_pct, h->temperature_c, h->layer[1].layer_equiv_s / YEAR_S,
              h->layer[0].layer_equiv_s / YEAR_S);
     plot_text(p, 24, 52, 11, PLOT_LEFT, false, 0x303030, buf);
     int rc = plot_set_title(p, head, buf);

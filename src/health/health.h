@@ -199,6 +199,7 @@ struct health {
     uint64_t bad_unowned;              /* bad clusters of no file (metadata, free) */
     bool have_owners;                  /* the owner hook ran */
     double last_temp_c;                /* temperature of the last ageing step */
+    double last_rh_pct;                /* and its relative humidity */
     unsigned dma_copies_valid;         /* of 4; 0: the defect list is lost */
     /* the medium's verdict (worst of the layers and the disc findings) */
     enum health_verdict verdict;

@@ -271,10 +271,16 @@ static void project(const struct medium *m, struct health_layer *L, double profi
      * at each temperature: the ratio of the times to the median loss */
     double t_target = f_target > 1.0 ? INFINITY : time_to_loss(m, L->layer, f_target, 25.0);
     double t_med25 = time_to_loss(m, L->layer, 0.5, 25.0);
+    /* the stack's T + RH damage (physics.md §9.5) may end the layer first: the time at
+     * which it alone lifts the worst zone to the format limit, at the profile's humidity */
+    const double rh = medium_profile_get(m)->humidity_pct;
     for (unsigned i = 0; i < HEALTH_PROJECTION_TEMPS; i++) {
         double t_med = time_to_loss(m, L->layer, 0.5, L->proj[i].temp_c);
         double scale = t_med25 > 0 && isfinite(t_med25) && t_med > 0 ? t_med / t_med25 : NAN;
         double years = (t_target - L->worst_age_s) * scale / YEAR_S;
+        double env = medium_env_time_to_ser(m, L->layer, HEALTH_SER_LIMIT, L->proj[i].temp_c, rh);
+        if (!isnan(env))
+            years = isnan(years) ? env / YEAR_S : fmin(years, env / YEAR_S);
         if (isnan(years) || years > HEALTH_YEARS_CAP)
             years = INFINITY;
         L->proj[i].years = years < 0 ? 0.0 : years;
@@ -481,6 +487,7 @@ int health_scan(const char *image, const struct health_scan_options *opt, struct
     out->temperature_c = p->temperature_c;
     out->sim_s = clk.sim_s;
     out->last_temp_c = clk.temperature_c;
+    out->last_rh_pct = clk.humidity_pct;
     out->logical_clusters = sector_logical_clusters(dev);
     for (unsigned l = 0; l < MEDIUM_LAYER_COUNT; l++) {
         const struct medium_material *mat = medium_material_get(m, l);

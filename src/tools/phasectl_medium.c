@@ -266,7 +266,10 @@ int phasectl_info(int argc, char **argv)
         tool_json_num(&j, "sim_s", clk.sim_s);
         tool_json_num(&j, "equiv_far_s", clk.equiv_s[MEDIUM_LAYER_FAR]);
         tool_json_num(&j, "equiv_near_s", clk.equiv_s[MEDIUM_LAYER_NEAR]);
+        tool_json_num(&j, "env_equiv_far_s", clk.env_equiv_s[MEDIUM_LAYER_FAR]);
+        tool_json_num(&j, "env_equiv_near_s", clk.env_equiv_s[MEDIUM_LAYER_NEAR]);
         tool_json_num(&j, "temperature_c", clk.temperature_c);
+        tool_json_num(&j, "humidity_pct", clk.humidity_pct);
         tool_json_end_object(&j);
         tool_json_str(&j, "verdict", hrc == 0 ? health_verdict_name(h.verdict) : NULL);
         tool_json_str(&j, "verdict_unjudged", hrc == 0 ? NULL
@@ -290,6 +293,7 @@ int phasectl_info(int argc, char **argv)
             tool_json_num(&j, "raw_ber_fresh", s->raw_ber_fresh);
             tool_json_num(&j, "raw_ser_fresh", ser[l]);
             tool_json_num(&j, "median_life_s", s->median_life_s);
+            tool_json_num(&j, "env_life_s", s->env_life_s);
             tool_json_uint(&j, "clusters_written", s->clusters_written);
             tool_json_uint(&j, "cycles_max", s->cycles_max);
             tool_json_num(&j, "cycles_mean", s->cycles_mean);
@@ -321,10 +325,12 @@ int phasectl_info(int argc, char **argv)
         printf("  geometry      2 layers x %llu clusters, %.3f GB user data per layer\n",
                (unsigned long long)clusters,
                (double)clusters * MEDIUM_USER_BYTES_PER_CLUSTER / 1e9);
-        printf("  clock         %.3f years simulated (last step at %.1f C); equivalent age at "
-               "25 C: L0 %.4g y, L1 %.4g y\n",
-               clk.sim_s / 31557600.0, clk.temperature_c, clk.equiv_s[0] / 31557600.0,
-               clk.equiv_s[1] / 31557600.0);
+        printf("  clock         %.3f years simulated (last step at %.1f C, %.0f %% RH); "
+               "equivalent age at 25 C: L0 %.4g y, L1 %.4g y; at 25 C / 50 %% RH: L0 %.4g y, "
+               "L1 %.4g y\n",
+               clk.sim_s / 31557600.0, clk.temperature_c, clk.humidity_pct,
+               clk.equiv_s[0] / 31557600.0, clk.equiv_s[1] / 31557600.0,
+               clk.env_equiv_s[0] / 31557600.0, clk.env_equiv_s[1] / 31557600.0);
         if (hrc == 0)
             printf("  health        %s%s\n", health_verdict_name(h.verdict),
                    h.dma_copies_valid < 4 ? " (defect management copies lost)" : "");
@@ -338,8 +344,10 @@ int phasectl_info(int argc, char **argv)
             printf("    write       optimum peak %.2f mW, configured %.2fx; write errors %.3g "
                    "per bit; erase completeness %.6f\n",
                    s->power_opt_mw, s->power_ratio, s->write_error_rate, s->erase_completeness);
-            printf("    retention   median mark life %.3g years at %.1f C\n",
-                   s->median_life_s / 31557600.0, p->temperature_c);
+            printf("    retention   median mark life %.3g years at %.1f C; stack damage "
+                   "(D = 1) after %.3g years at %.1f C / %.0f %% RH\n",
+                   s->median_life_s / 31557600.0, p->temperature_c, s->env_life_s / 31557600.0,
+                   p->temperature_c, p->humidity_pct);
             printf("    use         %llu of %llu clusters written, cycles max %u mean %.1f; "
                    "%llu clusters with production defects; %u injected faults\n",
                    (unsigned long long)s->clusters_written, (unsigned long long)clusters,
@@ -359,9 +367,10 @@ int phasectl_info(int argc, char **argv)
 static void age_usage(FILE *f)
 {
     fprintf(f, "Usage: phasectl age IMAGE (--years Y | --days D | --hours H | --seconds S) "
-               "[--celsius C]\n"
-               "Age the medium by that much simulated time at C degrees Celsius (default: the\n"
-               "profile's temperature). Cost is independent of the medium's size.\n");
+               "[--celsius C] [--rh R]\n"
+               "Age the medium by that much simulated time at C degrees Celsius and R %% relative\n"
+               "humidity (defaults: the profile's temperature and humidity). Cost is independent\n"
+               "of the medium's size.\n");
 }
 
 int phasectl_age(int argc, char **argv)
@@ -369,13 +378,13 @@ int phasectl_age(int argc, char **argv)
     static const struct option longopts[] = {
         {"years", required_argument, NULL, 'y'},   {"days", required_argument, NULL, 'd'},
         {"hours", required_argument, NULL, 'H'},   {"seconds", required_argument, NULL, 's'},
-        {"celsius", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"celsius", required_argument, NULL, 'c'}, {"rh", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    double seconds = 0, celsius = NAN;
+    double seconds = 0, celsius = NAN, rh = NAN;
     int have_time = 0, c;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "y:d:H:s:c:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "y:d:H:s:c:r:h", longopts, NULL)) != -1) {
         double v, unit = 1;
         switch (c) {
         case 'y': unit = 31557600.0; goto add_time;
@@ -393,6 +402,12 @@ int phasectl_age(int argc, char **argv)
         case 'c':
             if (tool_parse_double(optarg, &celsius) < 0) {
                 tool_error(optarg, "the temperature must be a number of degrees Celsius");
+                return PHASECTL_EXIT_USAGE;
+            }
+            break;
+        case 'r':
+            if (tool_parse_double(optarg, &rh) < 0 || rh < 0 || rh > 100) {
+                tool_error(optarg, "the humidity must be a relative humidity from 0 to 100 %%");
                 return PHASECTL_EXIT_USAGE;
             }
             break;
@@ -415,7 +430,9 @@ int phasectl_age(int argc, char **argv)
         return rc;
     if (isnan(celsius))
         celsius = medium_profile_get(m)->temperature_c;
-    rc = medium_age(m, seconds, celsius);
+    if (isnan(rh))
+        rh = medium_profile_get(m)->humidity_pct;
+    rc = medium_age_rh(m, seconds, celsius, rh);
     if (rc < 0) {
         tool_error(path, "cannot age the medium: %s", tool_strerror(rc));
         medium_close(m);
@@ -428,10 +445,12 @@ int phasectl_age(int argc, char **argv)
         tool_error(path, "cannot save the clock: %s", tool_strerror(rc));
         return PHASECTL_EXIT_MEDIUM;
     }
-    printf("aged %s by %.6g years at %.1f C; simulated %.6g years in all; equivalent age at "
-           "25 C: L0 %.6g y, L1 %.6g y\n",
-           path, seconds / 31557600.0, celsius, clk.sim_s / 31557600.0,
-           clk.equiv_s[0] / 31557600.0, clk.equiv_s[1] / 31557600.0);
+    printf("aged %s by %.6g years at %.1f C, %.0f %% RH; simulated %.6g years in all; "
+           "equivalent age at 25 C: L0 %.6g y, L1 %.6g y; at 25 C / 50 %% RH: L0 %.6g y, "
+           "L1 %.6g y\n",
+           path, seconds / 31557600.0, celsius, rh, clk.sim_s / 31557600.0,
+           clk.equiv_s[0] / 31557600.0, clk.equiv_s[1] / 31557600.0,
+           clk.env_equiv_s[0] / 31557600.0, clk.env_equiv_s[1] / 31557600.0);
     return PHASECTL_EXIT_OK;
 }
 
