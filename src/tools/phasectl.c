@@ -1,6 +1,6 @@
 /*
  * phasectl.c — entry point of phasectl(1): global options and dispatch to the
- * subcommands (profile, create, info, age, inject, stats). Each subcommand parses its own
+ * subcommands (profile, create, info, age, inject, stats, lifetest). Each subcommand parses its own
  * options with getopt_long and prints through the tool_ helpers.
  */
 #include "phasectl.h"
@@ -27,6 +27,9 @@ static void usage(FILE *f)
             "                      age the medium (also --days, --hours, --seconds)\n"
             "  inject IMAGE scratch|dust|defects [OPTIONS]\n"
             "                      record physical damage (see phasectl inject --help)\n"
+            "  lifetest [OPTIONS] (DIR | --generate SIZE --files N)\n"
+            "                      write a data set, age it by a schedule, verify each step\n"
+            "                      (see phasectl lifetest --help); lifetest merge SHARD...\n"
             "  profile check PRESET|FILE [--json]\n"
             "                      hold a profile against the patent's claims\n"
             "  profile show PRESET|FILE [--json]\n"
@@ -35,7 +38,8 @@ static void usage(FILE *f)
             "  -h, --help          this help;  -V, --version  the version\n"
             "\n"
             "Exit status: 0 success, 1 a claim check failed, 2 usage or bad input,\n"
-            "3 the image could not be created, read or updated. See phasectl(1).\n");
+            "3 the image could not be created, read or updated, 4 (lifetest) the data set\n"
+            "does not fit on the disc. See phasectl(1).\n");
 }
 
 int main(int argc, char **argv)
@@ -60,7 +64,7 @@ int main(int argc, char **argv)
     } commands[] = {
         {"profile", phasectl_profile}, {"create", phasectl_create}, {"info", phasectl_info},
         {"age", phasectl_age},         {"inject", phasectl_inject},
-        {"stats", phasectl_stats},
+        {"stats", phasectl_stats},     {"lifetest", phasectl_lifetest},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(cmd, commands[i].name))

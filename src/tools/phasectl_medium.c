@@ -20,8 +20,6 @@
 static const char *const layer_names[MEDIUM_LAYER_COUNT] = {"far", "near"};
 static const char *const layer_labels[MEDIUM_LAYER_COUNT] = {"L0 (far)", "L1 (near)"};
 
-/* Format-level symbol error limit: SER < 2e-4 (physics.md §3.2 [S41]). */
-#define FORMAT_SER_LIMIT 2e-4
 
 int phasectl_open(const char *path, int read_only, struct medium **out)
 {
@@ -188,9 +186,9 @@ static void info_usage(FILE *f)
 static const char *layer_verdict(const struct medium_layer_status *s, double ser)
 {
     /* Facts against the format's limit; fsck.phasefs makes the full judgement. */
-    if (ser >= FORMAT_SER_LIMIT || s->write_error_rate * 8 >= FORMAT_SER_LIMIT)
+    if (ser >= PHASECTL_FORMAT_SER_LIMIT || s->write_error_rate * 8 >= PHASECTL_FORMAT_SER_LIMIT)
         return "outside the format's error limit";
-    if (ser >= FORMAT_SER_LIMIT / 4)
+    if (ser >= PHASECTL_FORMAT_SER_LIMIT / 4)
         return "within limits, little margin";
     return "within limits";
 }
@@ -302,7 +300,7 @@ int phasectl_info(int argc, char **argv)
             printf("    read        Rc %.4f Ra %.4f at the drive; raw BER %.3g (symbol rate "
                    "%.3g, format limit %.0e)\n",
                    o->layer[l].Rc_eff, o->layer[l].Ra_eff, s->raw_ber_fresh, ser[l],
-                   FORMAT_SER_LIMIT);
+                   PHASECTL_FORMAT_SER_LIMIT);
             printf("    write       optimum peak %.2f mW, configured %.2fx; write errors %.3g "
                    "per bit; erase completeness %.6f\n",
                    s->power_opt_mw, s->power_ratio, s->write_error_rate, s->erase_completeness);
