@@ -27,7 +27,7 @@ struct lt_step {
 
 /* What the surface read of one layer's written clusters found at one step. */
 struct lt_layer_result {
-    uint64_t clusters;        /* written clusters read */
+    uint64_t clusters;        /* clusters of the data set read on this layer */
     double ser_mean;          /* LDC symbols corrected / symbols read, whole layer */
     double ser_worst_zone;    /* the same in the worst radial zone */
     uint32_t max_corrected;   /* most symbols corrected in one codeword */

@@ -496,17 +496,19 @@ static void verify_file(struct pfs *fs, const struct lt_entry *e, uint8_t *buf,
         r->xattr_mismatch++;
 }
 
-/* Read every written cluster of the medium through the sector layer, by layer and zone
- * (the same SER measure as fsck.phasefs --scan: symbols corrected per symbol read). */
-static int scan_layers(struct medium *m, struct sector_dev *dev, uint8_t *buf,
-                       struct lt_step_result *r)
+/* Read every cluster of the data set through the sector layer, by layer and zone (the
+ * same SER measure as fsck.phasefs --scan: symbols corrected per symbol read). Metadata
+ * clusters are left out: they hold the wall-clock times of writing, and since retention
+ * flips only amorphous marks, their error counts would differ from run to run. */
+static int scan_layers(struct medium *m, struct sector_dev *dev, const uint64_t *lcns,
+                       size_t nlcns, uint8_t *buf, struct lt_step_result *r)
 {
     uint64_t decoded[MEDIUM_LAYER_COUNT][SECTOR_ZONES] = {{0}};
     uint64_t symbols[MEDIUM_LAYER_COUNT][SECTOR_ZONES] = {{0}};
     for (unsigned l = 0; l < MEDIUM_LAYER_COUNT; l++)
         r->layer[l].margin = SECTOR_RS_PARITY;
-    uint64_t n = sector_logical_clusters(dev);
-    for (uint64_t lcn = 0; lcn < n; lcn++) {
+    for (size_t i = 0; i < nlcns; i++) {
+        uint64_t lcn = lcns[i];
         struct sector_address a;
         struct medium_cluster_info info;
         int rc = sector_locate(dev, lcn, &a);
@@ -559,8 +561,8 @@ static int scan_layers(struct medium *m, struct sector_dev *dev, uint8_t *buf,
 /* One step's checks. A filesystem that no longer mounts loses every file; its layers
  * are still scanned through a sector handle of their own. Returns 0 or a negative
  * errno of the medium (the run cannot go on). */
-static int step_check(struct medium *m, const struct lt_dataset *ds, uint8_t *buf,
-                      struct lt_step_result *r)
+static int step_check(struct medium *m, const struct lt_dataset *ds, const uint64_t *lcns,
+                      size_t nlcns, uint8_t *buf, struct lt_step_result *r)
 {
     memset(r, 0, sizeof *r);
     struct pfs_mount_options mo;
@@ -580,7 +582,7 @@ static int step_check(struct medium *m, const struct lt_dataset *ds, uint8_t *bu
         if (sector_open(m, &mo.sector, &dev) < 0)
             return 0; /* the defect management areas are lost too: nothing to scan */
         r->scanned = true;
-        rc = scan_layers(m, dev, buf, r);
+        rc = scan_layers(m, dev, lcns, nlcns, buf, r);
         (void)sector_close(dev);
         return rc;
     }
@@ -588,7 +590,7 @@ static int step_check(struct medium *m, const struct lt_dataset *ds, uint8_t *bu
         return rc;
     r->mounted = true;
     r->scanned = true;
-    rc = scan_layers(m, pfs_sector(fs), buf, r);
+    rc = scan_layers(m, pfs_sector(fs), lcns, nlcns, buf, r);
     for (size_t i = 0; rc == 0 && i < ds->n; i++)
         if (!ds->e[i].dir)
             verify_file(fs, &ds->e[i], buf, r);
@@ -633,12 +635,35 @@ static int write_manifest(const struct lt_run *run)
     return PHASECTL_EXIT_OK;
 }
 
+/* The data set's clusters on m (files' data, as pfs_check's owner list names them). */
+static int data_clusters(struct medium *m, uint64_t **out, size_t *n)
+{
+    struct pfs_check_options co;
+    pfs_check_options_default(&co);
+    co.owners = true;
+    co.sector.read_only = true;
+    struct pfs_check_report rep;
+    memset(&rep, 0, sizeof rep);
+    int rc = pfs_check(m, &co, &rep);
+    *n = 0;
+    *out = rc == 0 ? malloc((rep.nowners ? rep.nowners : 1) * sizeof **out) : NULL;
+    if (rc == 0 && !*out)
+        rc = -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < rep.nowners; i++)
+        if (rep.owners[i].kind == PFS_OWNER_DATA)
+            (*out)[(*n)++] = rep.owners[i].lcn;
+    pfs_check_report_free(&rep);
+    return rc;
+}
+
 /* Format, write the data set, then age and check step by step. Returns an exit code
  * (one line printed on failure). */
 static int run_disc(struct lt_run *run, struct lt_disc *disc, uint8_t *buf)
 {
     char tmp[PATH_MAX] = "";
     struct medium *m = NULL;
+    uint64_t *lcns = NULL;
+    size_t nlcns = 0;
     int rc, ex = PHASECTL_EXIT_MEDIUM;
     const char *name = run->image;
     if (run->image) {
@@ -673,7 +698,13 @@ static int run_disc(struct lt_run *run, struct lt_disc *disc, uint8_t *buf)
     pfs_mount_options_default(&mo);
     struct pfs *fs = NULL;
     if ((rc = pfs_mkfs(m, &mk, NULL)) < 0 || (rc = pfs_mount(m, &mo, &fs)) < 0) {
-        tool_error(name, "cannot format the disc: %s", tool_strerror(rc));
+        if (rc == -ENOSPC || rc == -EINVAL) {
+            tool_error(name, "the disc is too small for a filesystem, let alone the data set "
+                       "(%llu bytes); give a larger --size", (unsigned long long)run->ds.bytes);
+            ex = PHASECTL_EXIT_FULL;
+        } else {
+            tool_error(name, "cannot format the disc: %s", tool_strerror(rc));
+        }
         goto out;
     }
     struct statvfs sv;
@@ -715,6 +746,10 @@ static int run_disc(struct lt_run *run, struct lt_disc *disc, uint8_t *buf)
     }
     if (disc->index == 0 && run->manifest_path && (ex = write_manifest(run)) != 0)
         goto out;
+    if ((rc = data_clusters(m, &lcns, &nlcns)) < 0) {
+        tool_error(name, "cannot list the data set's clusters: %s", tool_strerror(rc));
+        goto out;
+    }
     double t = 0;
     for (size_t s = 0; s < run->nsteps; s++) {
         const struct lt_step *st = &run->steps[s];
@@ -723,7 +758,7 @@ static int run_disc(struct lt_run *run, struct lt_disc *disc, uint8_t *buf)
             goto out;
         }
         t = st->t_s;
-        if ((rc = step_check(m, &run->ds, buf, &disc->steps[s])) < 0) {
+        if ((rc = step_check(m, &run->ds, lcns, nlcns, buf, &disc->steps[s])) < 0) {
             tool_error(name, "cannot read the disc at %.6g y: %s", t / LT_YEAR_S,
                        tool_strerror(rc));
             goto out;
@@ -732,6 +767,7 @@ static int run_disc(struct lt_run *run, struct lt_disc *disc, uint8_t *buf)
     }
     ex = PHASECTL_EXIT_OK;
 out:
+    free(lcns);
     if (fs)
         (void)pfs_unmount(fs);
     rc = medium_close(m);
@@ -960,10 +996,8 @@ int phasectl_lifetest(int argc, char **argv)
     }
     free(buf);
     tool_progress_finish(&run.progress);
-    if (ex != PHASECTL_EXIT_OK) {
-        tool_error(NULL, "the life test stopped; no report was written");
-        goto out;
-    }
+    if (ex != PHASECTL_EXIT_OK)
+        goto out; /* said in one line; reports are written only for a finished run */
     ex = lt_reports_write(&camp, json_path, csv_path, quiet);
 out:
     free(run.steps);

@@ -92,8 +92,9 @@ static void dist_compute(const struct lt_campaign *c, bool half, struct lt_dist 
 /* One step over every disc: mean survival, mean SER, worst of the rest. */
 struct lt_step_summary {
     double files_ok, bytes_ok; /* fractions readable, mean over discs */
+    /* per layer: ser_mean is the mean over the discs scanned, the rest the worst */
     size_t unmounted, unscanned;
-    struct lt_layer_result layer[MEDIUM_LAYER_COUNT]; /* ser_mean: mean; others: worst */
+    struct lt_layer_result layer[MEDIUM_LAYER_COUNT];
 };
 
 static void step_summary(const struct lt_campaign *c, size_t s, struct lt_step_summary *o)
@@ -111,7 +112,7 @@ static void step_summary(const struct lt_campaign *c, size_t s, struct lt_step_s
             const struct lt_layer_result *a = &r->layer[l];
             struct lt_layer_result *b = &o->layer[l];
             b->clusters += a->clusters;
-            b->ser_mean += a->ser_mean;
+            b->ser_mean += r->scanned ? a->ser_mean : 0;
             b->ser_worst_zone = fmax(b->ser_worst_zone, a->ser_worst_zone);
             b->max_corrected = a->max_corrected > b->max_corrected ? a->max_corrected
                                                                     : b->max_corrected;
@@ -120,10 +121,11 @@ static void step_summary(const struct lt_campaign *c, size_t s, struct lt_step_s
         }
     }
     double n = c->ndiscs ? (double)c->ndiscs : 1;
+    double scanned = c->ndiscs > o->unscanned ? (double)(c->ndiscs - o->unscanned) : 1;
     o->files_ok /= n;
     o->bytes_ok /= n;
     for (unsigned l = 0; l < MEDIUM_LAYER_COUNT; l++)
-        o->layer[l].ser_mean /= n;
+        o->layer[l].ser_mean /= scanned;
 }
 
 /* ---- text --------------------------------------------------------------------------- */
@@ -546,7 +548,9 @@ int lt_merge_main(int argc, char **argv)
         uint64_t version;
         char tool[64];
         if (!root) {
-            tool_error(path, "not a readable JSON file: %s", json_util_get_last_err());
+            const char *why = json_util_get_last_err();
+            int len = why ? (int)strcspn(why, "\n") : 0; /* json-c ends it with a newline */
+            tool_error(path, "not a readable JSON report: %.*s", len, why ? why : "");
             goto out;
         }
         if (!get_u64(root, "format_version", &version) ||
