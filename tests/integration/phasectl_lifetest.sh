@@ -2,8 +2,9 @@
 # phasectl_lifetest.sh — phasectl lifetest on real (small, sparse) images: a directory
 # data set whose manifest b2sum verifies independently; ageing at 80 C / 85 % RH that
 # loses files, cross-checked by fsck.phasefs's own fixity pass on the same image; N
-# discs whose shards (by hand and through GNU parallel, the README's recipe) merge into
-# the report of the whole run byte for byte; and bad input as one line with its code.
+# discs whose shards merge into the report of the whole run byte for byte (by hand,
+# through GNU parallel as the README shows, and through the Slurm array script); and
+# bad input as one line with its code.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 FSCK="$top_builddir/fsck.phasefs"
 export NO_PROGRESS=1
@@ -133,6 +134,15 @@ if command -v parallel >/dev/null 2>&1; then
 else
     tap_skip "GNU parallel runs three shards and merge combines them" "parallel not installed"
 fi
+
+# the Slurm job array script, run as its tasks would be (no Slurm needed)
+(cd "$TEST_TMP" && for k in 1 2; do
+    SLURM_ARRAY_TASK_ID=$k SLURM_ARRAY_TASK_COUNT=2 PHASECTL="$PHASECTL" \
+        LIFETEST_ARGS="${RUN[*]} --discs 4" bash "$top_srcdir/contrib/lifetest.sbatch" || exit 1
+done && "$PHASECTL" lifetest merge --json slurm.json shard-1.json shard-2.json -q)
+tap_result $? "contrib/lifetest.sbatch runs one shard per array task"
+expect_exit 0 "the job array's merged campaign equals the single run" -- \
+    cmp "$TEST_TMP/all.json" "$TEST_TMP/slurm.json"
 
 # ---- a schedule file with varying conditions ----------------------------------------
 printf '# time celsius rh\n0 25 50\n30d 80 85   # a hot month\n1y 25 50\n' >"$TEST_TMP/sched"
