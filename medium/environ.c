@@ -9,7 +9,7 @@
  * rate grows as log10 SER = log10 SER0 + D log10(SER_fail / SER0), so the median zone of
  * the median disc reaches the BD limit 2e-4 at D = 1; only the growth above SER0 is
  * added, the fresh channel being model.c's. Damage times spread lognormally across discs
- * (one draw from the seed) and across radial zones (one per layer and zone), §9.5.
+ * (one quantile from the seed) and across radial zones (one per layer and zone), §9.5.
  *
  * It owns the env_* members of struct model_layer and the per-cluster damage. The bits a
  * damaged cell spoils are model.c's (model_read), drawn as persistent, sorted per-cell
@@ -21,9 +21,9 @@
 #include <errno.h>
 #include <math.h>
 
-/* keys of the lognormal draws in RNG_ENV, beside the per-cell streams (layer:index) */
+/* key of the zones' lognormal draws in RNG_ENV, beside the per-cell streams (layer:index) */
 #define ENV_STREAM_ZONES 0xE7A1ULL
-#define ENV_DISC 0xD15CULL
+#define ENV_WEYL 0x9E3779B97F4A7C15ULL /* 2^64 / golden ratio */
 
 static bool finite_pos(double x)
 {
@@ -39,10 +39,14 @@ int environ_init(struct medium *m)
         !isfinite(mp->env_disc_sigma) || !isfinite(mp->env_zone_sigma))
         return -EINVAL;
 
-    /* one disc: both layers share its draw (one production run, one sealing) */
+    /* One draw per disc, shared by both layers (one production run, one sealing). It is
+     * the Weyl sequence of the seed (Fibonacci hashing, u = frac(seed x 0.618...)), not a
+     * hashed stream: discs of consecutive seeds then sample the lognormal evenly, so a
+     * batch of a few discs, like a stress cell of a life test (§9.1), has its median
+     * near the population's, and any seed still gets an honest quantile. */
+    const double u = ((double)(p->seed * ENV_WEYL) + 0.5) * 0x1p-64;
+    const double disc_z = util_normal_quantile(u);
     struct util_rng rng;
-    util_rng_stream(&rng, p->seed, RNG_ENV, ENV_STREAM_ZONES, ENV_DISC, 0);
-    const double disc_z = util_rng_normal(&rng);
 
     for (unsigned layer = 0; layer < MEDIUM_LAYER_COUNT; layer++) {
         const struct medium_layer_profile *lp = &p->layer[layer];
