@@ -6,8 +6,9 @@
  * through libpfs, with -n/-p/-a/-y, -f and --path; fscheck.c), which always runs, and the
  * layer-health scan (--scan, scan.c), which reads both layers read-only and reports
  * through report.c and map.c. Exit codes are the fsck(8) bitmask of enum fsck_exit,
- * listed in fsck.phasefs(8). SIGINT and SIGTERM stop the scan; the partial report is
- * printed and the status carries FSCK_EXIT_CANCELLED.
+ * listed in fsck.phasefs(8). SIGINT and SIGTERM stop the filesystem check (nothing
+ * changed, one line, FSCK_EXIT_CANCELLED alone) and the scan (the partial report is
+ * printed and the status carries FSCK_EXIT_CANCELLED).
  */
 #include "fsck.h"
 #include "tool.h"
@@ -60,25 +61,6 @@ static bool map_kind_ok(const char *path)
 {
     const char *dot = strrchr(path, '.');
     return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".svg"));
-}
-
-/*
- * The phasefs daemon locks the image while mounted (exclusively), and so does mkfs. A check
- * of a mounted filesystem would read it mid-change, and a repair under it would destroy
- * it: take the lock, shared to check, exclusive to repair, held until exit. fusermount3
- * returns before the daemon has flushed, so wait a while for it first. A file that cannot
- * be opened is left to the check, which says why.
- */
-#define LOCK_WAIT_MS 5000
-static int lock_image(const char *image, bool exclusive)
-{
-    int fd = tool_image_lock(image, exclusive, LOCK_WAIT_MS);
-    if (fd == -EWOULDBLOCK) {
-        tool_error(image, "in use by a phasefs daemon (mounted); unmount it first "
-                          "(fusermount3 -u)");
-        return -EBUSY;
-    }
-    return 0; /* the descriptor, and so the lock, lives until exit */
 }
 
 int main(int argc, char **argv)
@@ -139,8 +121,6 @@ int main(int argc, char **argv)
         return FSCK_EXIT_USAGE;
     }
     o.image = argv[optind];
-    if (lock_image(o.image, o.repair != FSCK_REPAIR_NONE) < 0)
-        return FSCK_EXIT_OPERATIONAL;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -153,7 +133,16 @@ int main(int argc, char **argv)
      * filesystem is only scanned, and the scan speaks for an image it cannot read */
     struct fsck_fs fsr;
     int status = 0;
+    o.cancel = &cancelled;
     int rc = fsck_fs_check(&o, &fsr);
+    if (rc == -ECANCELED) {
+        fsck_fs_free(&fsr);
+        return FSCK_EXIT_CANCELLED; /* one line printed; the image is as it was */
+    }
+    if (rc == -EBUSY) { /* mounted: one line printed; nothing was read or changed */
+        fsck_fs_free(&fsr);
+        return FSCK_EXIT_OPERATIONAL;
+    }
     bool have_fs = rc == 0 && !fsr.no_fs;
     if (rc == -ENOENT && o.path && fsr.opened) {
         fsck_fs_free(&fsr);

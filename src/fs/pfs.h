@@ -17,6 +17,7 @@
 #ifndef PHASEFS_PFS_H
 #define PHASEFS_PFS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -86,11 +87,19 @@ struct pfs_mkfs_options {
     struct sector_options sector;  /* spares, verify-after-write, retries */
 };
 
+/* Bounds of the mount options, enforced by pfs_mount (-EINVAL beyond them) and shown
+ * by phasefs(8). The clean cache is searched linearly on every cluster read, and the
+ * dirty limit follows its size, so a larger cache costs more than it saves. */
+#define PFS_CACHE_CLUSTERS_MAX 4096u          /* 256 MiB of 64 KiB clusters */
+#define PFS_COMMIT_INTERVAL_MS_MAX 3600000u   /* an hour */
+
 struct pfs_mount_options {
     bool read_only;
     enum pfs_placement placement;
-    uint32_t commit_interval_ms;   /* how often unsynced metadata is committed; 0 = 5000 */
-    uint32_t cache_clusters;       /* data cluster cache size; 0 = default (64) */
+    uint32_t commit_interval_ms;   /* how often unsynced metadata is committed; 0 = 5000;
+                                    * at most PFS_COMMIT_INTERVAL_MS_MAX */
+    uint32_t cache_clusters;       /* data cluster cache size; 0 = default (64); at most
+                                    * PFS_CACHE_CLUSTERS_MAX */
     struct sector_options sector;
     pfs_report_fn report;          /* may be NULL */
     void *report_arg;
@@ -111,7 +120,8 @@ int pfs_mkfs(struct medium *m, const struct pfs_mkfs_options *opt,
  * Mount the filesystem on m (which stays owned by the caller and must outlive the
  * mount). Replays the metadata log after a crash. Returns 0 and *out, or -EUCLEAN /
  * -EBADMSG (not a phasefs medium, or its metadata is damaged on every copy: run fsck),
- * -EPROTO (a format version this build does not read), -EIO, -ENOMEM.
+ * -EPROTO (a format version this build does not read), -EINVAL (an option out of its
+ * bounds, above), -EIO, -ENOMEM.
  */
 int pfs_mount(struct medium *m, const struct pfs_mount_options *opt,
               struct pfs **out) PFS_API_MUST_CHECK;
@@ -321,7 +331,14 @@ struct pfs_check_options {
     const char *path;             /* NULL or "/": whole tree; else only this subtree */
     bool owners;                  /* fill the report's owners and files */
     struct sector_options sector;
+    /* NULL, or set (by a signal handler) to stop: pfs_check returns -ECANCELED having
+     * repaired and written nothing */
+    volatile sig_atomic_t *cancel;
 };
+
+/* Zeros of holes that a fixity check hashes beyond the data bytes of the tree (about
+ * 3 s at the 0.35 GB/s measured; fsck.phasefs(8)). */
+#define PFS_CHECK_HOLE_BUDGET (1ULL << 30)
 
 struct pfs_check_report {
     uint32_t size;                /* sizeof(struct pfs_check_report) */
@@ -333,6 +350,7 @@ struct pfs_check_report {
     uint64_t generation;          /* checkpoint generation in force (0: none) */
     unsigned anchors_valid;       /* slots holding a valid anchor of this filesystem */
     uint64_t inodes, directories, files, data_clusters, files_hashed;
+    uint64_t files_sparse;        /* not hashed: more holes than the check hashes */
     uint64_t log_clusters;        /* log clusters replayed (one copy counted) */
     uint8_t uuid[16];             /* of the filesystem in force */
     uint64_t log_head_a, log_head_b, log_head_seq; /* where the next log cluster goes */
@@ -360,7 +378,8 @@ void pfs_check_options_default(struct pfs_check_options *opt);
  * without opt->fixity) and those that fail are moved to /lost+found (FIXITY or
  * UNREADABLE problems marked repairable). A lost defect management copy (DMA_COPY) is
  * rewritten by the sector layer when the medium is opened read-write. Fills *rep (free with pfs_check_report_free) even on failure.
- * Returns 0 when the check ran (problems are in rep), or -EUCLEAN (no phasefs here),
+ * Returns 0 when the check ran (problems are in rep), -ECANCELED (opt->cancel was set;
+ * nothing repaired), or -EUCLEAN (no phasefs here),
  * -ENOENT (opt->path names nothing in the tree), -ENAMETOOLONG (opt->path too long),
  * -EIO, -EROFS (repair on a read-only medium), -ENOMEM, -EINVAL.
  * Not thread safe with anything else using m.
