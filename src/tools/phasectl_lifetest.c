@@ -897,24 +897,8 @@ int phasectl_lifetest(int argc, char **argv)
         medium_close(m);
         ex = PHASECTL_EXIT_USAGE;
     } else {
-        if ((rc = medium_profile_load(spec, &p, &perr)) < 0)
-            return phasectl_profile_error(spec, rc, &perr);
-        if (size_text) {
-            uint64_t size;
-            if (tool_parse_size(size_text, &size) < 0 ||
-                size % MEDIUM_USER_BYTES_PER_CLUSTER || size < MEDIUM_MIN_LAYER_BYTES) {
-                tool_error(size_text, "the size per layer must be a multiple of 64K and at "
-                           "least 1M, e.g. 64M");
-                return PHASECTL_EXIT_USAGE;
-            }
-            p.capacity_per_layer = size;
-        }
-        if (seed_text && tool_parse_u64(seed_text, &p.seed) < 0) {
-            tool_error(seed_text, "the seed must be a non-negative integer");
+        if (tool_profile_prepare(spec, size_text, seed_text, &p) < 0)
             return PHASECTL_EXIT_USAGE;
-        }
-        if ((rc = medium_profile_validate(&p, &perr)) < 0)
-            return phasectl_profile_error(spec, rc, &perr);
         run.profile = &p;
     }
     if (isnan(celsius))

@@ -96,32 +96,9 @@ int phasectl_create(int argc, char **argv)
     }
     const char *path = argv[optind];
     struct medium_profile p;
-    struct medium_parse_error err;
-    memset(&err, 0, sizeof err);
-    int rc = medium_profile_load(spec, &p, &err);
-    if (rc < 0)
-        return phasectl_profile_error(spec, rc, &err);
-    if (size_text) {
-        uint64_t size;
-        if (!strcmp(size_text, "full")) {
-            size = MEDIUM_REAL_LAYER_BYTES;
-        } else if (tool_parse_size(size_text, &size) < 0) {
-            tool_error(size_text, "not a size; write e.g. 64M, 1G or 25G (binary units)");
-            return PHASECTL_EXIT_USAGE;
-        }
-        if (size % MEDIUM_USER_BYTES_PER_CLUSTER || size < MEDIUM_MIN_LAYER_BYTES) {
-            tool_error(size_text, "the size per layer must be a multiple of 64K and at least 1M");
-            return PHASECTL_EXIT_USAGE;
-        }
-        p.capacity_per_layer = size;
-    }
-    if (seed_text && tool_parse_u64(seed_text, &p.seed) < 0) {
-        tool_error(seed_text, "the seed must be a non-negative integer");
+    if (tool_profile_prepare(spec, size_text, seed_text, &p) < 0)
         return PHASECTL_EXIT_USAGE;
-    }
-    rc = medium_profile_validate(&p, &err);
-    if (rc < 0)
-        return phasectl_profile_error(spec, rc, &err);
+    int rc;
 
     double t0 = tool_now();
     struct medium_create_options opt = {.io = NULL, .overwrite = force != 0,
