@@ -136,13 +136,13 @@ struct medium_model_profile {
     double defect_density_per_cm2;/* production defects; 0 = derive from sputtering */
     double stuck_onset;           /* stuck cells: Weibull scale as a multiple of N0; 0: none */
     double stuck_shape;           /* Weibull shape of cell endurance */
+    double dow_first_ser;         /* SER_first: extra SER on DOW-1 ... DOW-10 (§4.3) */
     /* environmental ageing (physics.md §9.5, EST): log10 SER grows linearly with damage D
      * from env_ser0 to the format limit 2e-4 at D = 1; lognormal spread of the damage
      * time across discs (through the seed) and across radial zones of a disc */
     double env_ser0;              /* SER of a fresh disc the law starts from */
     double env_disc_sigma;        /* sigma_ln across discs */
     double env_zone_sigma;        /* sigma_ln across the radial zones of one disc */
-    double dow_first_ser;         /* SER_first: extra SER on DOW-1 ... DOW-10 (§4.3) */
 };
 
 /* Spare areas the sector layer sets aside on each layer when it formats the medium

@@ -123,11 +123,11 @@ static const struct field fields[] = {
     /* 0: no stuck cells */
     {SEC_MODEL, "stuck_onset", T_DOUBLE, M(stuck_onset), 0, 1e9, 0},
     {SEC_MODEL, "stuck_shape", T_DOUBLE, M(stuck_shape), 0, 100, LO_OPEN},
+    {SEC_MODEL, "dow_first_ser", T_DOUBLE, M(dow_first_ser), 0, 0.1, 0},
     /* below the 2e-4 the law reaches at D = 1, so the SER grows with damage */
     {SEC_MODEL, "env_ser0", T_DOUBLE, M(env_ser0), 0, 1e-4, LO_OPEN},
     {SEC_MODEL, "env_disc_sigma", T_DOUBLE, M(env_disc_sigma), 0, 3, 0},
     {SEC_MODEL, "env_zone_sigma", T_DOUBLE, M(env_zone_sigma), 0, 3, 0},
-    {SEC_MODEL, "dow_first_ser", T_DOUBLE, M(dow_first_ser), 0, 0.1, 0},
     /* a spare area: SIZE or PERCENT of the layer; offset names the fraction */
     {SEC_FORMAT, "inner_spare", T_SPARE, F(inner_spare_fraction), 0, 0.5, 0},
     {SEC_FORMAT, "outer_spare", T_SPARE, F(outer_spare_fraction), 0, 0.5, 0},

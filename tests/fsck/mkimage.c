@@ -20,7 +20,8 @@
  *   write-all-clusters                   every logical cluster once
  *   write clusters A-B                   logical clusters A..B once
  *   overwrite N times clusters A-B       logical clusters A..B, N more times each
- *   age DURATION TEMP                    e.g. "age 30y 60C" (units y d h s; C)
+ *   age DURATION TEMP [RH]               e.g. "age 30y 60C" (units y d h s; C), or
+ *                                        "age 6y 30C 80%" (default: the profile's RH)
  *   scratch R0:R1 A0:A1 WIDTH_UM [near|far|both]
  *   dust R A DIAMETER_UM
  *   defects COUNT LENGTH_BYTES [near|far|both]
@@ -593,9 +594,13 @@ static void step(struct state *s, char **w, int n)
         uint64_t a, b;
         range(s, w[4], &a, &b);
         write_range(s, a, b, strtoull(w[1], NULL, 10));
-    } else if (!strcmp(w[0], "age") && n == 3) {
+    } else if (!strcmp(w[0], "age") && (n == 3 || n == 4)) {
         close_dev(s);
-        rc = medium_age(s->m, duration_s(s, w[1]), strtod(w[2], NULL));
+        if (n == 4)
+            rc = medium_age_rh(s->m, duration_s(s, w[1]), strtod(w[2], NULL),
+                               strtod(w[3], NULL));
+        else
+            rc = medium_age(s->m, duration_s(s, w[1]), strtod(w[2], NULL));
     } else if (!strcmp(w[0], "scratch") && (n == 4 || n == 5)) {
         close_dev(s);
         struct medium_scratch sc;

@@ -209,7 +209,7 @@ static void crossing(struct fixture *f, uint64_t seed, double temp_c, double rh_
     struct aged a;
     preset(&p, seed, 8 * MIB);
     aged_make(&a, f->path, &p, 0, f->user);
-    aged_scan(&a, f->user, temp_c, rh_pct, t0_s, 1.12, t_max_s, cross, first);
+    aged_scan(&a, f->user, temp_c, rh_pct, t0_s, 1.2, t_max_s, cross, first);
     aged_close(&a);
 }
 
@@ -652,6 +652,37 @@ static void test_ageing_far_layer_lower_activation_shows(void **state)
     assert_true(c25[MEDIUM_LAYER_FAR] < c25[MEDIUM_LAYER_NEAR]);
 }
 
+/* The table of issue 8: the default disc's time to R-SER 2e-4 per layer at the
+ * conditions of the standards' cells (§9.1, §9.5), measured; each harsher cell must be
+ * shorter on both layers. */
+static void test_ageing_table_of_conditions(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        double temp_c, rh, t0_s;
+    } cells[] = {
+        {25, 50, 10 * YEAR_S}, {30, 80, 1 * YEAR_S},      {60, 85, 0.03 * YEAR_S},
+        {70, 75, 0.02 * YEAR_S}, {80, 85, 86400.0}, {85, 85, 86400.0},
+    };
+    double prev[MEDIUM_LAYER_COUNT] = {INFINITY, INFINITY};
+    printf("# time to R-SER 2e-4, default disc (seed 1):   L0 (far)      L1 (near)\n");
+    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+        double cross[MEDIUM_LAYER_COUNT], first[MEDIUM_LAYER_COUNT];
+        crossing(f, 1, cells[i].temp_c, cells[i].rh, cells[i].t0_s, 1000 * YEAR_S, cross,
+                 first);
+        printf("#   %2.0f C / %2.0f %% RH  %12.4g d %12.4g d  (%.3g y, %.3g y)\n",
+               cells[i].temp_c, cells[i].rh, cross[0] / 86400.0, cross[1] / 86400.0,
+               cross[0] / YEAR_S, cross[1] / YEAR_S);
+        for (unsigned l = 0; l < MEDIUM_LAYER_COUNT; l++) {
+            assert_true(first[l] < RSER_LIMIT && isfinite(cross[l]));
+            if (!(cross[l] < prev[l]))
+                fail_msg("L%u: %.3g s at %.0f C / %.0f %% not shorter than the milder cell's "
+                         "%.3g s", l, cross[l], cells[i].temp_c, cells[i].rh, prev[l]);
+            prev[l] = cross[l];
+        }
+    }
+}
+
 /* ---- image format ---------------------------------------------------------------------- */
 
 /* A version-1 image (no humidity, no environmental account) opens: its retention account
@@ -760,6 +791,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ageing_calibration_25c_50rh, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ageing_far_layer_lower_activation_shows, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_ageing_table_of_conditions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ageing_reads_version_1_images, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ageing_projection_matches_measurement, setup,
                                         teardown),
