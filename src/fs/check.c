@@ -15,9 +15,10 @@
  *     above 0 is an orphan (ORPHAN); the clusters it holds are LEAKED.
  * (2) The allocation map is derived at mount from references, never stored, so a
  *     cluster can leak only by being held by an orphan: that is the LEAKED class.
- * (3) The end of the log is a pair of clusters that are blank, stale (other
- *     generation or sequence) or foreign (no log magic); a pair whose copies carry the
- *     log magic but fail their CRC, or cannot be read, is LOG_LOST.
+ * (3) The end of the log is a pair with a copy that is blank, stale (other generation
+ *     or sequence) or foreign (no log magic), whatever the other copy holds (log.c rule
+ *     7: a write that never landed); a pair whose copies both carry the log magic but
+ *     fail their CRC, or cannot be read, is LOG_LOST.
  */
 #include "fs_priv.h"
 
@@ -254,6 +255,11 @@ static void own_meta(struct ck *k, uint64_t lcn)
     }
 }
 
+static bool unwritten(enum copy_state s)
+{
+    return s == C_BLANK || s == C_STALE || s == C_FOREIGN;
+}
+
 /* Judge one pair: returns the good copy's index (0/1) or -1; reports a bad copy. */
 static int judge_pair(struct ck *k, uint32_t kind, uint64_t seq, uint64_t a, uint64_t b,
                       struct fs_chdr *h)
@@ -263,6 +269,8 @@ static int judge_pair(struct ck *k, uint32_t kind, uint64_t seq, uint64_t a, uin
     enum copy_state sa = read_copy(fs, a, kind, seq, fs->iobuf, h);
     enum copy_state sb = b == a ? sa : read_copy(fs, b, kind, seq, fs->iobuf2, &hb);
     const char *what = kind == FS_CHDR_CKPT ? "checkpoint" : "log";
+    if (kind == FS_CHDR_LOG && (unwritten(sa) || unwritten(sb)))
+        return -1; /* a write that never landed ends the log (log.c rule 7) */
     if (sa == C_OK && sb != C_OK && b != a) {
         problem(k, kind == FS_CHDR_CKPT ? PFS_CHECK_CKPT_COPY : PFS_CHECK_LOG_COPY, 0, b, "/",
                 &(struct ck_fix){.kind = FIX_CHAIN},

@@ -437,8 +437,9 @@ int fs_log_replay(struct pfs *fs, uint64_t a, uint64_t b, uint64_t seq, bool *fo
 /* Read one metadata cluster, copy a then b; checks kind/uuid/gen. */
 int fs_meta_read(struct pfs *fs, uint64_t a, uint64_t b, uint32_t kind, uint8_t *buf,
                  struct fs_chdr *h);
-/* Write both copies of one metadata cluster; 0 when at least one copy was written. */
-int fs_meta_write(struct pfs *fs, uint64_t a, uint64_t b, const uint8_t *buf);
+/* Write both copies of one metadata cluster; 0 when at least one copy was written, or with
+ * both set only when both were (a log cluster needs both: log.c rule 7). */
+int fs_meta_write(struct pfs *fs, uint64_t a, uint64_t b, const uint8_t *buf, bool both);
 int fs_meta_track(struct pfs *fs, uint64_t lcn);
 /* Allocate the two copies of one metadata cluster on different layers. */
 int fs_meta_pair(struct pfs *fs, uint64_t *a, uint64_t *b);

@@ -21,8 +21,16 @@
  *     readable cluster: replay drops it whole, and the state is the previous commit's.
  * (5) When the log since the checkpoint reaches log_limit clusters, a checkpoint
  *     follows (checkpoint.c), which starts a new chain and frees the old one.
- * (6) If a log cluster cannot be written on either copy, the commit falls back to a
+ * (6) If a log cluster cannot be written on both copies, the commit falls back to a
  *     checkpoint; if that fails too the filesystem refuses further changes (fs->fatal).
+ * (7) A copy of a log cluster that reads blank, stale (another generation or sequence)
+ *     or foreign (no log magic) is a write that never landed: (3) makes both copies
+ *     durable, bytes and the medium's table entries, before a commit counts, and damage
+ *     makes a copy unreadable or fail its CRC, never blank or stale. Such a pair ends the
+ *     log even when its other copy is good: that commit was cut by a power failure
+ *     before its sync returned, so dropping it is (4), and keeping it would leave a
+ *     commit with one copy in the chain, which fsck would have to call damage. Mount and
+ *     fsck (check.c judge_pair) apply the same rule; (6) makes it safe for writers.
  */
 #include "fs_priv.h"
 
@@ -213,7 +221,7 @@ int fs_meta_pair(struct pfs *fs, uint64_t *a, uint64_t *b)
     return 0;
 }
 
-int fs_meta_write(struct pfs *fs, uint64_t a, uint64_t b, const uint8_t *buf)
+int fs_meta_write(struct pfs *fs, uint64_t a, uint64_t b, const uint8_t *buf, bool both)
 {
     int good = 0, err = -EIO;
     uint64_t l[2] = {a, b};
@@ -228,7 +236,7 @@ int fs_meta_write(struct pfs *fs, uint64_t a, uint64_t b, const uint8_t *buf)
             fs_report(fs, rc, "", l[i], "metadata cluster copy could not be written");
         }
     }
-    return good ? 0 : err;
+    return good == 2 || (good && !both) ? 0 : err;
 }
 
 int fs_meta_read(struct pfs *fs, uint64_t a, uint64_t b, uint32_t kind, uint8_t *buf,
@@ -305,7 +313,7 @@ static int write_log(struct pfs *fs)
         };
         memcpy(h.uuid, fs->uuid, 16);
         fs_chdr_encode(&h, fs->logbuf.p + off, fs->iobuf);
-        rc = fs_meta_write(fs, fs->log_a, fs->log_b, fs->iobuf);
+        rc = fs_meta_write(fs, fs->log_a, fs->log_b, fs->iobuf, true);
         if (rc < 0)
             return rc;
         fs->log_a = na;
@@ -368,6 +376,52 @@ int fs_commit(struct pfs *fs)
 
 /* ---- replay ---------------------------------------------------------------------- */
 
+enum { LOG_COPY_GOOD, LOG_COPY_UNWRITTEN, LOG_COPY_DAMAGED };
+
+/* Read and judge one copy of log cluster seq (rule 7). */
+static int log_copy_read(struct pfs *fs, uint64_t lcn, uint64_t seq, uint8_t *buf,
+                         struct fs_chdr *h)
+{
+    struct sector_read_report rep;
+    if (lcn >= fs->total_lcns)
+        return LOG_COPY_DAMAGED;
+    int r = sector_read(fs->dev, lcn, buf, &rep);
+    if (r < 0) {
+        fs_report(fs, r, "", lcn, "metadata cluster copy unreadable; trying the other");
+        return LOG_COPY_DAMAGED;
+    }
+    if (rep.blank)
+        return LOG_COPY_UNWRITTEN;
+    if (fs_chdr_decode(buf, h) < 0) /* h->kind is set only when the magic matched */
+        return h->kind == FS_CHDR_LOG ? LOG_COPY_DAMAGED : LOG_COPY_UNWRITTEN;
+    if (h->kind != FS_CHDR_LOG || memcmp(h->uuid, fs->uuid, 16) != 0 || h->gen != fs->gen ||
+        h->seq != seq)
+        return LOG_COPY_UNWRITTEN;
+    return LOG_COPY_GOOD;
+}
+
+/* Log cluster seq of pair (a, b) into fs->iobuf and *h; false where the log ends. */
+static bool log_pair_read(struct pfs *fs, uint64_t a, uint64_t b, uint64_t seq,
+                          struct fs_chdr *h)
+{
+    struct fs_chdr hb;
+    int sa = log_copy_read(fs, a, seq, fs->iobuf, h);
+    if (sa == LOG_COPY_UNWRITTEN)
+        return false;
+    if (b == a)
+        return sa == LOG_COPY_GOOD;
+    int sb = log_copy_read(fs, b, seq, fs->iobuf2, &hb);
+    if (sb == LOG_COPY_UNWRITTEN)
+        return false;
+    if (sa == LOG_COPY_GOOD)
+        return true;
+    if (sb != LOG_COPY_GOOD)
+        return false;
+    *h = hb;
+    memcpy(fs->iobuf, fs->iobuf2, FS_CLUSTER);
+    return true;
+}
+
 int fs_log_replay(struct pfs *fs, uint64_t a, uint64_t b, uint64_t seq, bool *found)
 {
     struct fs_buf commit = {0};
@@ -382,7 +436,7 @@ int fs_log_replay(struct pfs *fs, uint64_t a, uint64_t b, uint64_t seq, bool *fo
     fs->log_seq = seq;
     for (;;) {
         struct fs_chdr h;
-        if (fs_meta_read(fs, a, b, FS_CHDR_LOG, fs->iobuf, &h) < 0 || h.seq != seq)
+        if (!log_pair_read(fs, a, b, seq, &h))
             break;
         *found = true;
         if (npairs + 2 > pcap) {
