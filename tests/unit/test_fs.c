@@ -1555,6 +1555,45 @@ static void test_fs_crash_power_cut_reorders_on_a_nearly_full_medium(void **stat
     power_cut_trials(*state, 24, CUT_REORDER);
 }
 
+/* The trial that found log.c rule 7 (CUT_DROP at write 10, CUT_TEAR at write 9): the
+ * table entry of one copy of the last log cluster never reached the image, so it read
+ * blank while the other copy was good; mount replayed the commit, fsck called it
+ * damage. Here the copy holds no log magic (foreign): mount and fsck must both end the
+ * log before that commit, and fsck must find nothing. */
+static void test_fs_crash_unlanded_log_copy_ends_log_for_mount_and_fsck(void **state)
+{
+    struct fx *f = *state;
+    struct sector_dev *dev;
+    struct pfs_check_options co;
+    struct pfs_check_report rep;
+    mkfile_seed(f->fs, PFS_ROOT_INO, "kept", 5000, 31);
+    assert_int_equal(pfs_sync(f->fs), 0);
+    mkfile_seed(f->fs, PFS_ROOT_INO, "cut", 7000, 32);
+    assert_int_equal(pfs_sync(f->fs), 0);
+    pfs_test_abandon(f->fs);
+    f->fs = NULL;
+    pfs_check_options_default(&co);
+    assert_int_equal(pfs_check(f->m, &co, &rep), 0);
+    assert_int_equal(rep.count, 0);
+    assert_true(rep.nmeta > 0 && rep.meta[rep.nmeta - 1].kind == 2);
+    uint64_t b = rep.meta[rep.nmeta - 1].lcn_b;
+    pfs_check_report_free(&rep);
+    uint8_t *cl = calloc(1, CL);
+    assert_non_null(cl);
+    assert_int_equal(sector_open(f->m, NULL, &dev), 0);
+    assert_int_equal(sector_write(dev, b, cl, NULL), 0);
+    assert_int_equal(sector_close(dev), 0);
+    free(cl);
+    assert_int_equal(pfs_check(f->m, &co, &rep), 0);
+    for (size_t i = 0; i < rep.count; i++)
+        fprintf(stderr, "# %s\n", rep.problems[i].detail);
+    assert_int_equal(rep.count, 0);
+    pfs_check_report_free(&rep);
+    assert_int_equal(mount_fx(f), 0);
+    check_content(f->fs, lookup(f->fs, PFS_ROOT_INO, "kept"), 5000, 31);
+    assert_int_equal(lookup(f->fs, PFS_ROOT_INO, "cut"), 0);
+}
+
 static void test_fs_enospc_full_medium_stays_consistent(void **state)
 {
     struct fx *f = *state;
@@ -2297,6 +2336,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_fs_crash_power_cut_reorders_on_a_nearly_full_medium, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_fs_crash_unlanded_log_copy_ends_log_for_mount_and_fsck, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fs_enospc_full_medium_stays_consistent, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_fs_metadata_copy_destroyed_still_mounts, setup,
