@@ -2,7 +2,8 @@
  * test_fs.c — cmocka tests of libpfs (src/fs) against the real sector layer on a real
  * image file (a small bd-re-dl medium in a temporary directory): POSIX behaviour at the
  * API level, persistence across unmount/mount, crash consistency (images copied while
- * mounted, and a filesystem abandoned without unmount), a full medium, destroyed
+ * mounted, a filesystem abandoned without unmount, and power cuts at every host write
+ * that drop, tear or reorder the writes not yet fsync'ed), a full medium, destroyed
  * metadata copies and an uncorrectable data cluster. Expected values are computed
  * independently (libsodium for digests, a model of what was fsync'ed for crashes).
  */
