@@ -1541,6 +1541,10 @@ static void power_cut_trials(struct fx *f, uint64_t leave_free, enum cut_mode mo
             expect_fsck_clean(img, false, t, r, "after mount and unmount"); /* same data */
         }
     }
+    if (getenv("FS_DEBUG"))
+        fprintf(stderr, "mode %d: %d cut points x %d rounds; torn sectors old %lu new %lu "
+                "mixed %lu; reordered writes kept %lu lost %lu\n", (int)mode, trials, rounds,
+                cut.kinds[0], cut.kinds[1], cut.kinds[2], cut.kept, cut.dropped);
     if (mode == CUT_TEAR) /* each kind of torn sector came up */
         for (int k = 0; k < 3; k++)
             assert_true(cut.kinds[k] > 0);
