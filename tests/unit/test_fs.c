@@ -1190,7 +1190,7 @@ static struct {
     size_t npend, cap;
     unsigned long kinds[3];      /* CUT_TEAR: sectors kept old, new, mixed */
     unsigned long kept, dropped; /* CUT_REORDER: pending writes persisted or lost */
-} cut = {.after = -1};
+} cut_host = {.after = -1};
 
 static void cut_put(int fd, const void *buf, size_t len, off_t off)
 {
@@ -1199,19 +1199,19 @@ static void cut_put(int fd, const void *buf, size_t len, off_t off)
 
 static void cut_pend_clear(void)
 {
-    for (size_t i = 0; i < cut.npend; i++)
-        free(cut.pend[i].p);
-    cut.npend = 0;
+    for (size_t i = 0; i < cut_host.npend; i++)
+        free(cut_host.pend[i].p);
+    cut_host.npend = 0;
 }
 
 static void cut_pend_push(const void *buf, size_t len, off_t off)
 {
-    if (cut.npend == cut.cap) {
-        cut.cap = cut.cap ? 2 * cut.cap : 64;
-        cut.pend = realloc(cut.pend, cut.cap * sizeof *cut.pend);
-        assert_non_null(cut.pend);
+    if (cut_host.npend == cut_host.cap) {
+        cut_host.cap = cut_host.cap ? 2 * cut_host.cap : 64;
+        cut_host.pend = realloc(cut_host.pend, cut_host.cap * sizeof *cut_host.pend);
+        assert_non_null(cut_host.pend);
     }
-    struct cut_write *w = &cut.pend[cut.npend++];
+    struct cut_write *w = &cut_host.pend[cut_host.npend++];
     w->off = off;
     w->len = len;
     w->p = malloc(len ? len : 1);
@@ -1238,7 +1238,7 @@ static size_t cut_split(uint64_t pos, size_t n)
     size_t choices = first >= n ? 0 : 1 + (n - 1 - first) / u;
     if (choices == 0)
         return n / 2 ? n / 2 : 1;
-    return first + u * (size_t)util_rng_below(&cut.rng, choices);
+    return first + u * (size_t)util_rng_below(&cut_host.rng, choices);
 }
 
 static void cut_tear(int fd, const uint8_t *buf, size_t len, off_t off)
@@ -1248,37 +1248,37 @@ static void cut_tear(int fd, const uint8_t *buf, size_t len, off_t off)
         size_t n = CUT_SECTOR - pos % CUT_SECTOR;
         if (n > len - done)
             n = len - done;
-        unsigned kind = (unsigned)util_rng_below(&cut.rng, 3);
+        unsigned kind = (unsigned)util_rng_below(&cut_host.rng, 3);
         if (kind == 2 && n <= cut_unit())
             kind = 1; /* no boundary to tear at */
         if (kind == 1) {
             cut_put(fd, buf + done, n, (off_t)pos);
         } else if (kind == 2) {
             size_t split = cut_split(pos, n);
-            if (util_rng_below(&cut.rng, 2))
+            if (util_rng_below(&cut_host.rng, 2))
                 cut_put(fd, buf + done, split, (off_t)pos);
             else
                 cut_put(fd, buf + done + split, n - split, (off_t)(pos + split));
         }
-        cut.kinds[kind]++;
+        cut_host.kinds[kind]++;
         done += n;
     }
 }
 
 static void cut_reorder(int fd)
 {
-    for (size_t i = cut.npend; i > 1; i--) {
-        size_t j = (size_t)util_rng_below(&cut.rng, i);
-        struct cut_write w = cut.pend[i - 1];
-        cut.pend[i - 1] = cut.pend[j];
-        cut.pend[j] = w;
+    for (size_t i = cut_host.npend; i > 1; i--) {
+        size_t j = (size_t)util_rng_below(&cut_host.rng, i);
+        struct cut_write w = cut_host.pend[i - 1];
+        cut_host.pend[i - 1] = cut_host.pend[j];
+        cut_host.pend[j] = w;
     }
-    for (size_t i = 0; i < cut.npend; i++) {
-        if (util_rng_below(&cut.rng, 2)) {
-            cut_put(fd, cut.pend[i].p, cut.pend[i].len, cut.pend[i].off);
-            cut.kept++;
+    for (size_t i = 0; i < cut_host.npend; i++) {
+        if (util_rng_below(&cut_host.rng, 2)) {
+            cut_put(fd, cut_host.pend[i].p, cut_host.pend[i].len, cut_host.pend[i].off);
+            cut_host.kept++;
         } else {
-            cut.dropped++;
+            cut_host.dropped++;
         }
     }
     cut_pend_clear();
@@ -1286,22 +1286,22 @@ static void cut_reorder(int fd)
 
 static ssize_t cut_pwrite(int fd, const void *buf, size_t len, off_t off)
 {
-    if (cut.done)
+    if (cut_host.done)
         return (ssize_t)len; /* lost with the power */
-    bool now = cut.after >= 0 && cut.seen++ >= cut.after;
-    if (cut.mode == CUT_REORDER) {
+    bool now = cut_host.after >= 0 && cut_host.seen++ >= cut_host.after;
+    if (cut_host.mode == CUT_REORDER) {
         cut_pend_push(buf, len, off);
         if (now) {
             cut_reorder(fd);
-            cut.done = true;
+            cut_host.done = true;
         }
         return (ssize_t)len;
     }
     if (!now)
         return pwrite(fd, buf, len, off);
-    if (cut.mode == CUT_TEAR)
+    if (cut_host.mode == CUT_TEAR)
         cut_tear(fd, buf, len, off);
-    cut.done = true;
+    cut_host.done = true;
     return (ssize_t)len;
 }
 
@@ -1311,8 +1311,8 @@ static ssize_t cut_pread(int fd, void *buf, size_t len, off_t off)
     ssize_t n = pread(fd, buf, len, off);
     if (n < 0)
         return n;
-    for (size_t i = 0; i < cut.npend; i++) {
-        const struct cut_write *w = &cut.pend[i];
+    for (size_t i = 0; i < cut_host.npend; i++) {
+        const struct cut_write *w = &cut_host.pend[i];
         off_t lo = w->off > off ? w->off : off;
         off_t hi = (off_t)(w->off + (off_t)w->len) < (off_t)(off + (off_t)len)
                        ? (off_t)(w->off + (off_t)w->len)
@@ -1330,10 +1330,10 @@ static ssize_t cut_pread(int fd, void *buf, size_t len, off_t off)
 
 static int cut_fsync(int fd)
 {
-    if (cut.done)
+    if (cut_host.done)
         return 0;
-    for (size_t i = 0; i < cut.npend; i++)
-        cut_put(fd, cut.pend[i].p, cut.pend[i].len, cut.pend[i].off);
+    for (size_t i = 0; i < cut_host.npend; i++)
+        cut_put(fd, cut_host.pend[i].p, cut_host.pend[i].len, cut_host.pend[i].off);
     cut_pend_clear();
     (void)fd;
     return 0; /* the host itself never fails here: a real fsync would only cost time */
@@ -1420,7 +1420,7 @@ static int cut_workload(struct pfs *fs, uint8_t models[CUT_OPS + 1][32], int *du
     tree_digest(fs, models[0]);
     *durable = 0;
     int k;
-    for (k = 0; k < CUT_OPS && !cut.done; k++) {
+    for (k = 0; k < CUT_OPS && !cut_host.done; k++) {
         char n[16];
         snprintf(n, sizeof n, "f%d", k % 7);
         int rc = 0;
@@ -1449,7 +1449,7 @@ static int cut_workload(struct pfs *fs, uint8_t models[CUT_OPS + 1][32], int *du
             rc = pfs_unlink(fs, &root, PFS_ROOT_INO, n);
             break;
         }
-        if (cut.done)
+        if (cut_host.done)
             break;
         (void)rc; /* ENOENT is part of the workload */
         tree_digest(fs, models[k + 1]);
@@ -1460,7 +1460,7 @@ static int cut_workload(struct pfs *fs, uint8_t models[CUT_OPS + 1][32], int *du
                 rc = fs_checkpoint(fs);
                 pthread_mutex_unlock(&fs->lock);
             }
-            if (rc == 0 && !cut.done)
+            if (rc == 0 && !cut_host.done)
                 *durable = k + 1;
         }
     }
@@ -1495,13 +1495,13 @@ static void power_cut_trials(struct fx *f, uint64_t leave_free, enum cut_mode mo
     assert_int_equal(medium_sync(f->m), 0);
     /* a run without a cut counts the writes and records the models */
     copy_file(f->path, img);
-    memset(&cut, 0, sizeof cut);
-    cut.mode = mode;
-    cut.after = LONG_MAX;
+    memset(&cut_host, 0, sizeof cut_host);
+    cut_host.mode = mode;
+    cut_host.after = LONG_MAX;
     assert_int_equal(medium_open(img, &oo, &m), 0);
     assert_int_equal(mount_copy_on(m, &fs), 0);
     assert_int_equal(cut_workload(fs, models, &durable), CUT_OPS);
-    long total = cut.seen;
+    long total = cut_host.seen;
     pfs_test_abandon(fs);
     medium_close(m);
     cut_pend_clear();
@@ -1513,17 +1513,17 @@ static void power_cut_trials(struct fx *f, uint64_t leave_free, enum cut_mode mo
     for (int t = 0; t < trials; t++) {
         for (int r = 0; r < rounds; r++) {
             copy_file(f->path, img);
-            cut.done = false;
-            cut.seen = 0;
-            cut.after = t;
-            util_rng_stream(&cut.rng, seed, CUT_RNG_DOMAIN, (uint64_t)mode, (uint64_t)t,
+            cut_host.done = false;
+            cut_host.seen = 0;
+            cut_host.after = t;
+            util_rng_stream(&cut_host.rng, seed, CUT_RNG_DOMAIN, (uint64_t)mode, (uint64_t)t,
                             (uint64_t)r);
             assert_int_equal(medium_open(img, &oo, &m), 0);
             assert_int_equal(mount_copy_on(m, &fs), 0);
             int at = cut_workload(fs, models, &durable);
             pfs_test_abandon(fs);
             medium_close(m);
-            cut.after = -1;
+            cut_host.after = -1;
             cut_pend_clear(); /* the cut never came: the cache dies with the power too */
             expect_fsck_clean(img, true, t, r, "after the cut");
             /* power back: the image mounts, and shows the state after some op between the
@@ -1550,15 +1550,16 @@ static void power_cut_trials(struct fx *f, uint64_t leave_free, enum cut_mode mo
     if (getenv("FS_DEBUG"))
         fprintf(stderr, "mode %d: %d cut points x %d rounds; torn sectors old %lu new %lu "
                 "mixed %lu; reordered writes kept %lu lost %lu\n", (int)mode, trials, rounds,
-                cut.kinds[0], cut.kinds[1], cut.kinds[2], cut.kept, cut.dropped);
+                cut_host.kinds[0], cut_host.kinds[1], cut_host.kinds[2], cut_host.kept,
+                cut_host.dropped);
     if (mode == CUT_TEAR) /* each kind of torn sector came up */
         for (int k = 0; k < 3; k++)
-            assert_true(cut.kinds[k] > 0);
+            assert_true(cut_host.kinds[k] > 0);
     if (mode == CUT_REORDER) /* some cached writes persisted, some were lost */
-        assert_true(cut.kept > 0 && cut.dropped > 0);
-    free(cut.pend);
-    memset(&cut, 0, sizeof cut);
-    cut.after = -1;
+        assert_true(cut_host.kept > 0 && cut_host.dropped > 0);
+    free(cut_host.pend);
+    memset(&cut_host, 0, sizeof cut_host);
+    cut_host.after = -1;
 }
 
 static void test_fs_crash_power_cut_at_every_point(void **state)
