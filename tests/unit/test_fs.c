@@ -1592,7 +1592,7 @@ static void test_fs_crash_power_cut_reorders_on_a_nearly_full_medium(void **stat
     power_cut_trials(*state, 24, CUT_REORDER);
 }
 
-/* The trial that found log.c rule 7 (CUT_DROP at write 10, CUT_TEAR at write 9): the
+/* The trial that found chain.c invariant 7 (CUT_DROP at write 10, CUT_TEAR at write 9): the
  * table entry of one copy of the last log cluster never reached the image, so it read
  * blank while the other copy was good; mount replayed the commit, fsck called it
  * damage. Here the copy holds no log magic (foreign): mount and fsck must both end the
