@@ -30,6 +30,9 @@ static int run(const char *image, const struct pfs_check_options *co,
     struct medium_open_options mo;
     memset(&mo, 0, sizeof mo);
     mo.read_only = !co->repair;
+    /* the image lock, shared to check and exclusive to repair, is held for the whole
+     * check: a filesystem a daemon has open is never judged, let alone repaired */
+    mo.lock_wait_ms = MEDIUM_LOCK_WAIT_MS;
     int rc = medium_open(image, &mo, &m);
     *opened = rc == 0;
     if (rc < 0)
@@ -92,7 +95,9 @@ int fsck_fs_check(const struct fsck_options *o, struct fsck_fs *out)
     out->ran = rc == 0;
     out->opened = opened;
     out->no_fs = rc == -EUCLEAN;
-    if (rc < 0 && !opened && !o->scan)
+    if (rc == -EBUSY)
+        tool_image_busy(o->image, !repair);
+    else if (rc < 0 && !opened && !o->scan)
         tool_error(o->image, "cannot open the image: %s", tool_strerror(rc));
     else if (rc == -ENOENT && o->path)
         tool_error(o->path, "no such file or directory in the filesystem of %s", o->image);

@@ -62,25 +62,6 @@ static bool map_kind_ok(const char *path)
     return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".svg"));
 }
 
-/*
- * The phasefs daemon locks the image while mounted (exclusively), and so does mkfs. A check
- * of a mounted filesystem would read it mid-change, and a repair under it would destroy
- * it: take the lock, shared to check, exclusive to repair, held until exit. fusermount3
- * returns before the daemon has flushed, so wait a while for it first. A file that cannot
- * be opened is left to the check, which says why.
- */
-#define LOCK_WAIT_MS 5000
-static int lock_image(const char *image, bool exclusive)
-{
-    int fd = tool_image_lock(image, exclusive, LOCK_WAIT_MS);
-    if (fd == -EWOULDBLOCK) {
-        tool_error(image, "in use by a phasefs daemon (mounted); unmount it first "
-                          "(fusermount3 -u)");
-        return -EBUSY;
-    }
-    return 0; /* the descriptor, and so the lock, lives until exit */
-}
-
 int main(int argc, char **argv)
 {
     enum { OPT_SCAN = 256, OPT_JSON, OPT_MAP, OPT_PATH };
@@ -139,8 +120,6 @@ int main(int argc, char **argv)
         return FSCK_EXIT_USAGE;
     }
     o.image = argv[optind];
-    if (lock_image(o.image, o.repair != FSCK_REPAIR_NONE) < 0)
-        return FSCK_EXIT_OPERATIONAL;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -154,6 +133,10 @@ int main(int argc, char **argv)
     struct fsck_fs fsr;
     int status = 0;
     int rc = fsck_fs_check(&o, &fsr);
+    if (rc == -EBUSY) { /* mounted: one line printed; nothing was read or changed */
+        fsck_fs_free(&fsr);
+        return FSCK_EXIT_OPERATIONAL;
+    }
     bool have_fs = rc == 0 && !fsr.no_fs;
     if (rc == -ENOENT && o.path && fsr.opened) {
         fsck_fs_free(&fsr);

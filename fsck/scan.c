@@ -453,6 +453,9 @@ static int summarise_layer(const struct medium *m, struct fsck_health *h, unsign
 static int open_error(const char *image, int rc)
 {
     switch (-rc) {
+    case EBUSY:
+        tool_image_busy(image, true);
+        break;
     case ENOENT:
         tool_error(image, "no such image; check the path");
         break;
@@ -503,7 +506,8 @@ int fsck_scan(const char *image, const struct fsck_scan_options *opt, struct fsc
 
     memset(out, 0, sizeof *out);
     memset(&x, 0, sizeof x);
-    struct medium_open_options mo = {.io = NULL, .read_only = true};
+    struct medium_open_options mo = {.io = NULL, .read_only = true,
+                                     .lock_wait_ms = MEDIUM_LOCK_WAIT_MS};
     rc = medium_open(image, &mo, &m);
     if (rc < 0)
         return open_error(image, rc);

@@ -38,8 +38,10 @@
  *     write loses that one update, never the image.
  * (3) Regions lie in the order above, 4K-aligned, without overlap, exactly where
  *     layout(clusters_per_layer, profile_bytes) puts them; a header that disagrees, or
- *     whose sizes overflow, is corrupt. image_bytes <= INT64_MAX, and a file shorter than
- *     image_bytes is truncated (-EUCLEAN).
+ *     whose sizes overflow, is corrupt. clusters_per_layer <= IMAGE_MAX_CLUSTERS (the
+ *     real layer), profile_bytes <= IMAGE_PROFILE_MAX, fault_count <= MEDIUM_MAX_FAULTS,
+ *     and a file shorter than image_bytes is truncated (-EUCLEAN): all of this is checked
+ *     before anything is allocated or read by a size taken from the header.
  * (4) The profile text is written once, by image_format; its CRC is in every header, and
  *     it must parse to a profile with the header's seed and cluster count.
  * (5) Fault records are append-only; record i has id i + 1. The header's faults_crc
@@ -69,7 +71,9 @@
 #define IMAGE_META_BYTES 64u
 #define IMAGE_META_PAYLOAD 32u
 #define IMAGE_MIN_CLUSTERS (MEDIUM_MIN_LAYER_BYTES / MEDIUM_USER_BYTES_PER_CLUSTER)
-#define IMAGE_MAX_CLUSTERS (1ULL << 36) /* far beyond any disc; keeps every product small */
+/* The real layer bounds every table sized from a header (medium.h MEDIUM_MAX_LAYER_BYTES):
+ * a crafted header can make medium_open allocate no more than the real disc needs. */
+#define IMAGE_MAX_CLUSTERS (MEDIUM_MAX_LAYER_BYTES / MEDIUM_USER_BYTES_PER_CLUSTER)
 
 /* Header, version 1: byte offsets of its fields. */
 enum {

@@ -9,6 +9,10 @@
  *
  * Locks: state_lock (rwlock: read for cluster I/O, write for age, inject, sync and the
  * layer scan), then at most one stripe mutex, then pool_lock. Never two stripes at once.
+ * Between processes: the image lock (flock, medium.h), taken on the handle's own
+ * descriptor before any byte is read or written and held until close, as SQLite's pager
+ * locks the database itself so that no caller can forget (STYLE.md "What the first
+ * review taught").
  */
 #include "medium_priv.h"
 
@@ -17,6 +21,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -66,6 +72,11 @@ static int libc_ftruncate(int fd, off_t len)
 static int libc_fstat(int fd, struct stat *st)
 {
     return fstat(fd, st);
+}
+
+static int libc_flock(int fd, int operation)
+{
+    return flock(fd, operation);
 }
 
 /* errno of a failed open or create, as the contract names it. */
@@ -123,6 +134,8 @@ static struct medium *handle_new(const char *path, const struct medium_io *io)
         m->io.ftruncate = libc_ftruncate;
     if (!m->io.fstat)
         m->io.fstat = libc_fstat;
+    if (!m->io.flock)
+        m->io.flock = libc_flock;
     /* ageing and injection must not starve behind a steady stream of reads */
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -137,6 +150,37 @@ static struct medium *handle_new(const char *path, const struct medium_io *io)
         return NULL;
     }
     return m;
+}
+
+/* The image lock on m->fd (medium.h): exclusive unless read-only, polled every 20 ms
+ * until wait_ms of host time have passed, so that a daemon still flushing after an
+ * unmount can let go. The host's monotonic clock, not the medium's simulated one: this
+ * is a real wait for a real process, and a loaded machine must not stretch it. Returns
+ * 0, -EBUSY (held elsewhere), -ENOLCK (the host filesystem has no locks) or -EIO. */
+#define LOCK_POLL_NS 20000000L
+static int lock_take(struct medium *m, bool exclusive, unsigned wait_ms)
+{
+    const int op = (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB;
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (m->io.flock(m->fd, op) == 0)
+            return 0;
+        if (errno == EINTR)
+            continue;
+        if (errno != EWOULDBLOCK)
+            return errno == ENOLCK || errno == EOPNOTSUPP || errno == EINVAL ? -ENOLCK : -EIO;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t left_ns = (int64_t)wait_ms * 1000000 -
+                          ((int64_t)(now.tv_sec - start.tv_sec) * 1000000000 +
+                           (now.tv_nsec - start.tv_nsec));
+        if (left_ns <= 0)
+            return -EBUSY;
+        struct timespec pause = {.tv_sec = 0,
+                                 .tv_nsec = left_ns < LOCK_POLL_NS ? (long)left_ns : LOCK_POLL_NS};
+        while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
+            ;
+    }
 }
 
 /* Material, optics and model of m->profile. A derivation failing on a profile that
@@ -189,13 +233,20 @@ int medium_create(const char *path, const struct medium_profile *p,
     if (rc < 0)
         goto out;
 
-    flags = O_RDWR | O_CREAT | O_CLOEXEC | (opt && opt->overwrite ? 0 : O_EXCL);
+    /* An existing file is replaced only once it is locked: it may be mounted. */
+    flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC;
     m->fd = m->io.open(path, flags, 0666);
+    made = m->fd >= 0;
+    if (m->fd < 0 && errno == EEXIST && opt && opt->overwrite)
+        m->fd = m->io.open(path, O_RDWR | O_CLOEXEC, 0);
     if (m->fd < 0) {
         rc = open_error(errno);
         goto out;
     }
-    made = true;
+    rc = lock_take(m, true, opt ? opt->lock_wait_ms : 0);
+    if (rc < 0)
+        goto out; /* an existing file is left as it was; one we made goes */
+    made = true;  /* from here the old contents are gone: a failure removes the file */
     rc = image_format(m);
 out:
     if (rc < 0) {
@@ -228,6 +279,9 @@ int medium_open(const char *path, const struct medium_open_options *opt,
         rc = open_error(errno);
         goto out;
     }
+    rc = lock_take(m, !m->read_only, opt ? opt->lock_wait_ms : 0);
+    if (rc < 0)
+        goto out;
     rc = image_load(m);
     if (rc < 0)
         goto out;

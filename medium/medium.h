@@ -12,6 +12,8 @@
  *   -ERANGE  cluster or layer out of range      -EROFS    medium opened read-only
  *   -ENOENT  no such preset or file             -EOPNOTSUPP feature of a mode not built yet
  *   -EPROTO  image of an unknown format version -EFBIG    size beyond what the format holds
+ *   -EBUSY   the image is locked by another open handle (another process: a daemon)
+ *   -ENOLCK  the host filesystem cannot lock the image
  * Every random draw is keyed by the medium's seed, so a run replays exactly.
  */
 #ifndef PHASEFS_MEDIUM_H
@@ -51,6 +53,10 @@ enum medium_layer {
 #define MEDIUM_USER_BYTES_PER_CLUSTER 65536u
 #define MEDIUM_REAL_LAYER_BYTES 25025314816ULL
 #define MEDIUM_MIN_LAYER_BYTES (1ULL << 20) /* 16 clusters: smallest useful test medium */
+/* The largest layer a profile or an image may describe: the real one. Every table
+ * libmedium sizes from an image is bounded by it (2 x 381,856 cluster entries, about
+ * 24 MiB in memory), so no header can make medium_open allocate more. */
+#define MEDIUM_MAX_LAYER_BYTES MEDIUM_REAL_LAYER_BYTES
 
 enum medium_mode {
     MEDIUM_MODE_OPTICAL = 0,    /* laser, dual-layer BD-RE-like */
@@ -339,35 +345,60 @@ struct medium_io {
     int (*fsync)(int fd);
     int (*ftruncate)(int fd, off_t len);
     int (*fstat)(int fd, struct stat *st);
+    int (*flock)(int fd, int operation); /* flock(2): the image lock */
 };
+
+/*
+ * The image lock. Every handle holds a flock(2) lock on its image from open (or create)
+ * to close: exclusive for a handle that may write, shared for a read-only one. So one
+ * writer excludes every other handle, read-only handles share the image, and no tool
+ * built on libmedium can change an image that a daemon has open, or read one while it
+ * changes. Locks belong to the open file, so two handles in one process conflict as
+ * two processes do. A lock held by someone else gives -EBUSY once lock_wait_ms has
+ * passed: a daemon still flushing after `fusermount3 -u` lets go within seconds.
+ * `flock IMAGE true` waits until every writer has closed the image.
+ */
+#define MEDIUM_LOCK_WAIT_MS 5000 /* what the tools wait: a daemon's final flush, EST */
 
 struct medium_open_options {
     const struct medium_io *io; /* NULL: libc */
-    bool read_only;             /* no write reaches the image, not even read counters */
+    bool read_only;             /* no write reaches the image, not even read counters;
+                                 * takes the lock shared */
+    unsigned lock_wait_ms;      /* how long to wait for a lock held elsewhere; 0: no wait */
 };
 
 /*
  * Create a new image at path for profile p (capacity, seed and all). Fails with
  * -EEXIST if path exists, unless overwrite is set. The file is sparse: creating a
  * 25 GB-per-layer image writes only the header and tables. Production defects are
- * drawn from the seed. Returns 0 and *out, or -EINVAL (invalid profile), -EEXIST,
- * -EFBIG, -EOPNOTSUPP (electrical-mode recording not built yet), -EIO, -ENOMEM, and
- * open(2)'s -EACCES, -EPERM, -EISDIR, -ENOTDIR, -EROFS. A failed create leaves no file.
+ * drawn from the seed. The new handle holds the image lock exclusively; an existing
+ * file is locked before a byte of it changes. Returns 0 and *out, or -EINVAL (invalid
+ * profile), -EEXIST, -EBUSY (overwrite of an image another handle holds: it is left as
+ * it was), -ENOLCK (the host filesystem cannot lock), -EFBIG, -EOPNOTSUPP
+ * (electrical-mode recording not built yet), -EIO, -ENOMEM, and open(2)'s -EACCES,
+ * -EPERM, -EISDIR, -ENOTDIR, -EROFS. A failed create leaves no file, but for -EBUSY.
  */
 struct medium_create_options {
     const struct medium_io *io;
     bool overwrite;
+    unsigned lock_wait_ms; /* as in struct medium_open_options */
 };
 int medium_create(const char *path, const struct medium_profile *p,
                   const struct medium_create_options *opt,
                   struct medium **out) MEDIUM_MUST_CHECK;
 
 /*
- * Open an existing image. Every structure is checked before use: -EUCLEAN for a bad
- * checksum, a truncated file or inconsistent fields; -EPROTO for a format version this
- * build does not read; -EOPNOTSUPP for an electrical-mode image; -ENOENT; -EACCES;
- * -EIO; -ENOMEM. A corrupt image never crashes. A corrupt cluster-table entry does not
- * fail the open: reads of that cluster return -EUCLEAN until it is written again.
+ * Open an existing image and take its lock (exclusive, or shared if opt->read_only),
+ * before reading anything. Every structure is checked before use, and every size in the
+ * header against the real geometry (MEDIUM_MAX_LAYER_BYTES) and the real file size
+ * before it sizes an allocation or a loop: -EUCLEAN for a bad checksum, a truncated
+ * file or inconsistent or out-of-range fields; -EPROTO for a format version this build
+ * does not read; -EOPNOTSUPP for an electrical-mode image; -EBUSY when another handle
+ * holds a lock that excludes ours for longer than opt->lock_wait_ms (an image mounted
+ * read-write, or being checked); -ENOLCK (the host filesystem cannot lock); -ENOENT;
+ * -EACCES; -EIO; -ENOMEM. A corrupt image never crashes. A corrupt cluster-table entry
+ * does not fail the open: reads of that cluster return -EUCLEAN until it is written
+ * again.
  */
 int medium_open(const char *path, const struct medium_open_options *opt,
                 struct medium **out) MEDIUM_MUST_CHECK;
@@ -377,7 +408,8 @@ int medium_open(const char *path, const struct medium_open_options *opt,
  * Returns 0 or -EIO. A read-only medium has nothing to sync and returns 0. */
 int medium_sync(struct medium *m) MEDIUM_MUST_CHECK;
 
-/* Sync and free. Accepts NULL. Returns the sync's result; m is freed either way. */
+/* Sync, release the image lock and free. Accepts NULL. Returns the sync's result; m is
+ * freed either way. */
 int medium_close(struct medium *m);
 
 /* The profile the image was created with (owned by m, valid until close). */

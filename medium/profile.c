@@ -31,7 +31,7 @@
 
 #define MAX_LINE 1024
 #define MAX_FILE_BYTES (1u << 20)
-#define MAX_CAPACITY (1ULL << 44) /* 16 TiB per layer: far beyond the real 25 GB */
+#define MAX_CAPACITY MEDIUM_MAX_LAYER_BYTES /* the real layer: every table is sized by it */
 
 enum section_id {
     SEC_MEDIUM = 0,
@@ -428,7 +428,8 @@ static int validate_field(const struct vctx *v, const struct medium_profile *p, 
             p->capacity_per_layer < MEDIUM_MIN_LAYER_BYTES ||
             p->capacity_per_layer > MAX_CAPACITY)
             return verr_field(v, sec, fi,
-                              "%llu bytes: expected a multiple of 64 KiB from 1M to 16T",
+                              "%llu bytes: expected a multiple of 64 KiB from 1M to 23866M "
+                              "(the real layer, 25025314816 bytes)",
                               (unsigned long long)p->capacity_per_layer);
         return 0;
     case T_GAS:

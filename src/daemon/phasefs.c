@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -41,17 +40,17 @@
 #include "config.h"
 
 #define MAX_WRITE_BYTES (1u << 20)
-#define MAX_RETRIES 100u
-#define MAX_COMMIT_MS 3600000u  /* an hour */
-#define MAX_CACHE_CLUSTERS 16384u /* 1 GiB of 64 KiB clusters */
+#define MAX_RETRIES 100u /* phasefs(8)'s bound; libsector itself would take up to 1000 */
 
-/* -o options of our own; the rest go to libfuse. Filled by fuse_opt_parse. */
+/* -o options of our own; the rest go to libfuse. Filled by fuse_opt_parse. Numbers are
+ * taken as text and parsed strictly (fuse_opt's %u takes "-1" as 4294967295 and wraps
+ * larger values), so every bound phasefs(8) gives is the one enforced. */
 struct phasefs_options {
     char *placement;          /* auto | near | far | spread */
     char *verify;             /* on | off */
-    unsigned retries;         /* UINT_MAX: libsector's default */
-    unsigned commit_ms;       /* 0: libpfs's default (5000) */
-    unsigned cache_clusters;  /* 0: libpfs's default (64) */
+    char *retries;            /* NULL: libsector's default */
+    char *commit_ms;          /* NULL or 0: libpfs's default (5000) */
+    char *cache_clusters;     /* NULL or 0: libpfs's default (64) */
     int read_only;            /* -o ro (kept for the kernel too) */
     int fsname_given;         /* -o fsname=... given: do not add ours */
     int show_help, show_version;
@@ -67,9 +66,9 @@ enum { KEY_RO, KEY_RW, KEY_FSNAME, KEY_HELP, KEY_VERSION };
 static const struct fuse_opt phasefs_opts[] = {
     PHASEFS_OPT("placement=%s", placement, 0),
     PHASEFS_OPT("verify=%s", verify, 0),
-    PHASEFS_OPT("retries=%u", retries, 0),
-    PHASEFS_OPT("commit_ms=%u", commit_ms, 0),
-    PHASEFS_OPT("cache_clusters=%u", cache_clusters, 0),
+    PHASEFS_OPT("retries=%s", retries, 0),
+    PHASEFS_OPT("commit_ms=%s", commit_ms, 0),
+    PHASEFS_OPT("cache_clusters=%s", cache_clusters, 0),
     FUSE_OPT_KEY("ro", KEY_RO),
     FUSE_OPT_KEY("rw", KEY_RW),
     FUSE_OPT_KEY("fsname=", KEY_FSNAME),
@@ -159,15 +158,18 @@ static void usage(FILE *f)
             "     placement=auto|near|far|spread\n"
             "                           where new clusters go (default auto)\n"
             "     verify=on|off         read back every cluster written (default on)\n"
-            "     retries=N             extra reads of an unreadable cluster (default 4)\n"
-            "     commit_ms=N           commit unsynced metadata every N ms (default 5000)\n"
-            "     cache_clusters=N      64 KiB data clusters cached in memory (default 64)\n"
+            "     retries=N             extra reads of an unreadable cluster, 0-100\n"
+            "                           (default 4)\n"
+            "     commit_ms=N           commit unsynced metadata every N ms, 1-3600000\n"
+            "                           (default 5000)\n"
+            "     cache_clusters=N      64 KiB data clusters cached in memory, 1-4096\n"
+            "                           (default 64)\n"
             "  -h, --help               this help, then libfuse's options\n"
             "  -V, --version            the version\n"
             "\n"
             "Exit status: 0 unmounted cleanly, 1 the session or the final flush failed,\n"
-            "2 usage, 3 IMAGE cannot be opened, 4 no phasefs filesystem on IMAGE (or damaged),\n"
-            "5 cannot mount on MOUNTPOINT. See phasefs(8).\n");
+            "2 usage, 3 IMAGE cannot be opened or is in use, 4 no phasefs filesystem on IMAGE\n"
+            "(or damaged), 5 cannot mount on MOUNTPOINT. See phasefs(8).\n");
 }
 
 static int parse_placement(const char *s, enum pfs_placement *out)
@@ -190,6 +192,15 @@ static int parse_placement(const char *s, enum pfs_placement *out)
     return -EINVAL;
 }
 
+/* A decimal count no larger than max: digits only, so "-1", "+5", " 7" and "010" (which
+ * strtoull would take as octal) are refused, not reinterpreted. */
+static bool parse_count(const char *text, uint64_t max, uint64_t *out)
+{
+    if (!*text || strspn(text, "0123456789") != strlen(text) || strlen(text) > 19)
+        return false;
+    return tool_parse_u64(text, out) == 0 && (text[0] != '0' || !text[1]) && *out <= max;
+}
+
 /* Our options into libpfs's; one error line and PHASEFS_EXIT_USAGE on a bad value. */
 static int mount_options(const struct phasefs_options *o, struct pfs_mount_options *mo)
 {
@@ -210,37 +221,49 @@ static int mount_options(const struct phasefs_options *o, struct pfs_mount_optio
             return PHASEFS_EXIT_USAGE;
         }
     }
-    if (o->retries != UINT_MAX) {
-        if (o->retries > MAX_RETRIES) {
-            tool_error("retries", "%u is too many; use 0 to %u", o->retries, MAX_RETRIES);
+    uint64_t v;
+    if (o->retries) {
+        if (!parse_count(o->retries, MAX_RETRIES, &v)) {
+            tool_error("retries", "%s: use an integer from 0 to %u", o->retries, MAX_RETRIES);
             return PHASEFS_EXIT_USAGE;
         }
-        mo->sector.read_retries = o->retries;
+        mo->sector.read_retries = (uint32_t)v;
     }
-    if (o->commit_ms > MAX_COMMIT_MS) {
-        tool_error("commit_ms", "%u is too long; use 1 to %u (0: the default, 5000)",
-                   o->commit_ms, MAX_COMMIT_MS);
-        return PHASEFS_EXIT_USAGE;
+    if (o->commit_ms) {
+        if (!parse_count(o->commit_ms, PFS_COMMIT_INTERVAL_MS_MAX, &v)) {
+            tool_error("commit_ms", "%s: use an integer from 1 to %u (0: the default, 5000)",
+                       o->commit_ms, PFS_COMMIT_INTERVAL_MS_MAX);
+            return PHASEFS_EXIT_USAGE;
+        }
+        mo->commit_interval_ms = (uint32_t)v;
     }
-    mo->commit_interval_ms = o->commit_ms;
-    if (o->cache_clusters > MAX_CACHE_CLUSTERS) {
-        tool_error("cache_clusters", "%u is too many; use 1 to %u (0: the default, 64)",
-                   o->cache_clusters, MAX_CACHE_CLUSTERS);
-        return PHASEFS_EXIT_USAGE;
+    if (o->cache_clusters) {
+        if (!parse_count(o->cache_clusters, PFS_CACHE_CLUSTERS_MAX, &v)) {
+            tool_error("cache_clusters", "%s: use an integer from 1 to %u (0: the default, "
+                       "64)", o->cache_clusters, PFS_CACHE_CLUSTERS_MAX);
+            return PHASEFS_EXIT_USAGE;
+        }
+        mo->cache_clusters = (uint32_t)v;
     }
-    mo->cache_clusters = o->cache_clusters;
     return PHASEFS_EXIT_OK;
 }
 
 /* ---- the image -------------------------------------------------------------------- */
 
+/* One daemon per image: medium_open locks it (exclusive, shared for -o ro) until
+ * medium_close, after the final flush, so `flock IMAGE true` waits for that flush. A
+ * mount right after `fusermount3 -u` waits for the old daemon to let go. */
 static int open_image(const char *image, bool read_only, struct medium **out)
 {
-    struct medium_open_options opt = {.io = NULL, .read_only = read_only};
+    struct medium_open_options opt = {.io = NULL, .read_only = read_only,
+                                      .lock_wait_ms = MEDIUM_LOCK_WAIT_MS};
     int rc = medium_open(image, &opt, out);
     if (rc == 0)
         return PHASEFS_EXIT_OK;
     switch (-rc) {
+    case EBUSY:
+        tool_image_busy(image, read_only);
+        break;
     case ENOENT:
         tool_error(image, "no such image; make one with 'mkfs.phasefs %s'", image);
         break;
@@ -301,27 +324,6 @@ static int mount_fs(const char *image, struct medium *m, const struct pfs_mount_
         break;
     }
     return PHASEFS_EXIT_FS;
-}
-
-/* One daemon per image: an exclusive lock (shared for -o ro) on the image file, held
- * until exit. It also lets a script wait for the final flush after umount: `flock
- * IMAGE true` returns once the daemon is gone. fusermount3 -u returns before the old
- * daemon has flushed and let go, so a mount right after an unmount waits for the lock a
- * while (LOCK_WAIT_MS) before calling the image in use. */
-#define LOCK_WAIT_MS 5000
-static int lock_image(const char *image, bool read_only, int *fd_out)
-{
-    int fd = tool_image_lock(image, !read_only, LOCK_WAIT_MS);
-    if (fd == -EWOULDBLOCK) {
-        tool_error(image, "in use by another phasefs daemon (mounted already?); "
-                          "unmount it first");
-        return PHASEFS_EXIT_MEDIUM;
-    }
-    if (fd >= 0)
-        *fd_out = fd;
-    /* otherwise medium_open reports why the image cannot be opened, or the filesystem
-     * has no locks: go on without */
-    return PHASEFS_EXIT_OK;
 }
 
 /* ---- daemon mode ------------------------------------------------------------------ */
@@ -406,14 +408,13 @@ int main(int argc, char **argv)
     struct fuse_session *se = NULL;
     struct medium *m = NULL;
     char *image = NULL;
-    int status_fd = -1, lock_fd = -1, rc, code = PHASEFS_EXIT_USAGE;
+    int status_fd = -1, rc, code = PHASEFS_EXIT_USAGE;
     sigset_t stop_signals, old_mask;
 
     tool_set_progname("phasefs");
     fuse_set_log_func(log_handler);
     memset(&o, 0, sizeof o);
     memset(&cmd, 0, sizeof cmd);
-    o.retries = UINT_MAX;
 
     if (fuse_opt_parse(&args, &o, phasefs_opts, opt_proc) < 0)
         goto out; /* libfuse printed one line */
@@ -511,9 +512,6 @@ int main(int argc, char **argv)
     sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
 
-    code = lock_image(image, o.read_only != 0, &lock_fd);
-    if (code != PHASEFS_EXIT_OK)
-        goto out_unblock;
     code = open_image(image, o.read_only != 0, &m);
     if (code != PHASEFS_EXIT_OK)
         goto out_unblock;
@@ -588,8 +586,6 @@ out:
             code = PHASEFS_EXIT_FAILED;
         }
     }
-    if (lock_fd >= 0)
-        close(lock_fd);
     report_status(&status_fd, code);
     if (log_to_syslog)
         closelog();
@@ -598,6 +594,9 @@ out:
     free(o.mountpoint);
     free(o.placement);
     free(o.verify);
+    free(o.retries);
+    free(o.commit_ms);
+    free(o.cache_clusters);
     free(cmd.mountpoint);
     fuse_opt_free_args(&args);
     return code;

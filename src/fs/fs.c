@@ -115,6 +115,10 @@ static void fs_free(struct pfs *fs)
 static int fs_new(struct medium *m, struct sector_dev *dev, const struct pfs_mount_options *o,
                   struct pfs **out)
 {
+    /* refused, never clamped: the caller asked for a cache it would not get */
+    if (o && (o->cache_clusters > PFS_CACHE_CLUSTERS_MAX ||
+              o->commit_interval_ms > PFS_COMMIT_INTERVAL_MS_MAX))
+        return -EINVAL;
     struct pfs *fs = calloc(1, sizeof *fs);
     if (!fs)
         return -ENOMEM;
@@ -135,8 +139,6 @@ static int fs_new(struct medium *m, struct sector_dev *dev, const struct pfs_mou
         fs->opt.commit_interval_ms = 5000;
     if (fs->opt.cache_clusters == 0)
         fs->opt.cache_clusters = 64;
-    if (fs->opt.cache_clusters > 4096)
-        fs->opt.cache_clusters = 4096;
     fs->read_only = fs->opt.read_only;
     fs->total_lcns = sector_logical_clusters(dev);
     fs->per_layer = fs->total_lcns / 2;

@@ -86,11 +86,19 @@ struct pfs_mkfs_options {
     struct sector_options sector;  /* spares, verify-after-write, retries */
 };
 
+/* Bounds of the mount options, enforced by pfs_mount (-EINVAL beyond them) and shown
+ * by phasefs(8). The clean cache is searched linearly on every cluster read, and the
+ * dirty limit follows its size, so a larger cache costs more than it saves. */
+#define PFS_CACHE_CLUSTERS_MAX 4096u          /* 256 MiB of 64 KiB clusters */
+#define PFS_COMMIT_INTERVAL_MS_MAX 3600000u   /* an hour */
+
 struct pfs_mount_options {
     bool read_only;
     enum pfs_placement placement;
-    uint32_t commit_interval_ms;   /* how often unsynced metadata is committed; 0 = 5000 */
-    uint32_t cache_clusters;       /* data cluster cache size; 0 = default (64) */
+    uint32_t commit_interval_ms;   /* how often unsynced metadata is committed; 0 = 5000;
+                                    * at most PFS_COMMIT_INTERVAL_MS_MAX */
+    uint32_t cache_clusters;       /* data cluster cache size; 0 = default (64); at most
+                                    * PFS_CACHE_CLUSTERS_MAX */
     struct sector_options sector;
     pfs_report_fn report;          /* may be NULL */
     void *report_arg;
@@ -111,7 +119,8 @@ int pfs_mkfs(struct medium *m, const struct pfs_mkfs_options *opt,
  * Mount the filesystem on m (which stays owned by the caller and must outlive the
  * mount). Replays the metadata log after a crash. Returns 0 and *out, or -EUCLEAN /
  * -EBADMSG (not a phasefs medium, or its metadata is damaged on every copy: run fsck),
- * -EPROTO (a format version this build does not read), -EIO, -ENOMEM.
+ * -EPROTO (a format version this build does not read), -EINVAL (an option out of its
+ * bounds, above), -EIO, -ENOMEM.
  */
 int pfs_mount(struct medium *m, const struct pfs_mount_options *opt,
               struct pfs **out) PFS_API_MUST_CHECK;

@@ -47,7 +47,8 @@ static void usage(FILE *f)
             "  -h, --help          this help;  -V, --version  the version\n"
             "\n"
             "Exit status: 0 success, 1 formatting failed (the image is removed), 2 usage or\n"
-            "bad input, 3 the image file could not be created. See mkfs.phasefs(8).\n",
+            "bad input, 3 the image file could not be created or is in use (mounted).\n"
+            "See mkfs.phasefs(8).\n",
             PFS_LABEL_MAX - 1);
 }
 
@@ -62,6 +63,9 @@ static int create_error(const char *path, int rc, const struct medium_profile *p
     switch (-rc) {
     case EEXIST:
         tool_error(path, "the file exists; use --force to replace it (its contents are lost)");
+        break;
+    case EBUSY:
+        tool_image_busy(path, false); /* the image is left as it was */
         break;
     case EOPNOTSUPP:
         tool_error(path, "profile %s is in electrical mode, whose recording physics is not "
@@ -166,23 +170,15 @@ int main(int argc, char **argv)
     if (rc < 0)
         return profile_error(spec, rc, &err);
 
-    /* phasefs holds a lock on the image while mounted: never format under a daemon, and
-     * keep the lock while formatting so none mounts the half-made image. */
-    int lock_fd = tool_image_lock(path, true, 0);
-    if (lock_fd == -EWOULDBLOCK) {
-        tool_error(path, "in use by a phasefs daemon; unmount it first (fusermount3 -u)");
-        return MKFS_EXIT_MEDIUM;
-    }
-
+    /* The new handle holds the image lock (an existing image is locked before it is
+     * touched), so no daemon mounts the half-made image and none is formatted under. */
     double t0 = tool_now();
-    struct medium_create_options copt = {.io = NULL, .overwrite = force != 0};
+    struct medium_create_options copt = {.io = NULL, .overwrite = force != 0,
+                                         .lock_wait_ms = MEDIUM_LOCK_WAIT_MS};
     struct medium *m = NULL;
     rc = medium_create(path, &p, &copt, &m);
-    if (rc < 0) {
-        if (lock_fd >= 0)
-            close(lock_fd);
+    if (rc < 0)
         return create_error(path, rc, &p);
-    }
     uint64_t clusters = medium_layer_clusters(m);
 
     struct pfs_mkfs_options fopt;
@@ -234,7 +230,5 @@ int main(int argc, char **argv)
            (double)sv.f_blocks * (double)sv.f_frsize / 1e9, (unsigned long long)sv.f_favail,
            allocated / 1e6, tool_now() - t0);
     printf("mount it with: phasefs %s MOUNTPOINT\n", path);
-    if (lock_fd >= 0)
-        close(lock_fd);
     return MKFS_EXIT_OK;
 }

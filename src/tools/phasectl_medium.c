@@ -25,11 +25,15 @@ static const char *const layer_labels[MEDIUM_LAYER_COUNT] = {"L0 (far)", "L1 (ne
 
 int phasectl_open(const char *path, int read_only, struct medium **out)
 {
-    struct medium_open_options opt = {.io = NULL, .read_only = read_only != 0};
+    struct medium_open_options opt = {.io = NULL, .read_only = read_only != 0,
+                                      .lock_wait_ms = MEDIUM_LOCK_WAIT_MS};
     int rc = medium_open(path, &opt, out);
     if (rc == 0)
         return 0;
     switch (-rc) {
+    case EBUSY:
+        tool_image_busy(path, read_only != 0);
+        break;
     case ENOENT:
         tool_error(path, "no such image; create one with 'phasectl create %s'", path);
         break;
@@ -122,11 +126,16 @@ int phasectl_create(int argc, char **argv)
         return phasectl_profile_error(spec, rc, &err);
 
     double t0 = tool_now();
-    struct medium_create_options opt = {.io = NULL, .overwrite = force != 0};
+    struct medium_create_options opt = {.io = NULL, .overwrite = force != 0,
+                                        .lock_wait_ms = MEDIUM_LOCK_WAIT_MS};
     struct medium *m = NULL;
     rc = medium_create(path, &p, &opt, &m);
     if (rc == -EEXIST) {
         tool_error(path, "the file exists; use --force to replace it");
+        return PHASECTL_EXIT_MEDIUM;
+    }
+    if (rc == -EBUSY) {
+        tool_image_busy(path, false);
         return PHASECTL_EXIT_MEDIUM;
     }
     if (rc == -EOPNOTSUPP) {

@@ -7,8 +7,6 @@
 #include "medium.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/file.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -58,29 +56,23 @@ const char *tool_strerror(int neg_errno)
         return "size beyond what the format holds";
     case EOPNOTSUPP:
         return "not supported in this mode yet";
+    case EBUSY:
+        return "the image is in use by another process (mounted?)";
+    case ENOLCK:
+        return "the host filesystem cannot lock the image";
     default:
         return strerror(-neg_errno);
     }
 }
 
-int tool_image_lock(const char *path, bool exclusive, int wait_ms)
+void tool_image_busy(const char *image, bool read_only)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc, waited_ms = 0;
-    while ((rc = flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB)) < 0 &&
-           errno == EWOULDBLOCK && waited_ms < wait_ms) {
-        struct timespec pause = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-        waited_ms += 50;
-    }
-    if (rc < 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    return fd;
+    if (read_only)
+        tool_error(image, "in use by another process (mounted read-write?); unmount it "
+                          "first, or remount it with -o ro, which read-only tools share");
+    else
+        tool_error(image, "in use by another process (mounted?); unmount it first "
+                          "(fusermount3 -u MOUNTPOINT)");
 }
 
 void tool_profile_error(const char *spec, int rc, const struct medium_parse_error *err)

@@ -24,13 +24,12 @@ void tool_error(const char *object, const char *fmt, ...)
 const char *tool_strerror(int neg_errno);
 
 /*
- * Take the lock a phasefs daemon holds on a mounted image (flock: shared or exclusive),
- * waiting up to wait_ms for a daemon still flushing after an unmount. Returns the
- * descriptor holding the lock (keep it open for as long as the lock is needed),
- * -EWOULDBLOCK if the image is still in use, or another negative errno (the image cannot
- * be opened: the caller's open of it will say why).
+ * Say, as one line, that libmedium refused image because another process holds its
+ * lock (medium_open or medium_create returned -EBUSY after MEDIUM_LOCK_WAIT_MS). For
+ * a read-only tool (shared lock) the line names the mount that may share the image,
+ * -o ro; for a tool that modifies it, only unmounting helps.
  */
-int tool_image_lock(const char *path, bool exclusive, int wait_ms);
+void tool_image_busy(const char *image, bool read_only);
 
 /* Print why a profile did not load (medium_profile_load's rc and err) as one line:
  * the file, line and key when known, and where the format is described. */

@@ -96,9 +96,9 @@ mkdir -p "$MNT2"
 FS_MOUNTS="$FS_MOUNTS $MNT2"
 expect_exit 8 "fsck.phasefs -y on a mounted image is refused (exit 8)" -- "$top_builddir/fsck.phasefs" -y "$IMG"
 expect_one_line "$ERR" "... with one line"
-expect_grep "$ERR" "in use by a phasefs daemon" "... saying it is mounted"
+expect_grep "$ERR" "in use by another process \(mounted\?\); unmount it first" "... saying it is mounted"
 expect_exit 3 "mkfs.phasefs --force on a mounted image is refused" -- "$MKFS" -f -s 16M "$IMG"
-expect_grep "$ERR" "in use by a phasefs daemon" "... saying a daemon has it"
+expect_grep "$ERR" "in use by another process" "... saying another process has it"
 expect_eq "$(cat "$MNT/second")" "fstab" "... and the mounted filesystem is untouched"
 expect_exit 3 "a second daemon on the same image is refused" -- "$PHASEFS" "$IMG" "$MNT2" -f
 expect_one_line "$ERR" "... with one line"
@@ -156,8 +156,30 @@ refused 5 "a missing mount point is refused" "$IMG" "$TEST_TMP/no-such-dir" -f
 refused 2 "a bad placement is a usage error" "$IMG" "$MNT" -f -o placement=sideways
 refused 2 "a bad verify value is a usage error" "$IMG" "$MNT" -f -o verify=maybe
 refused 2 "retries=1000 is a usage error" "$IMG" "$MNT" -f -o retries=1000
+# every bound of phasefs(8) is the one enforced: one past it is refused, never clamped or
+# wrapped; the bound itself mounts (below)
+refused 2 "retries=101 is a usage error" "$IMG" "$MNT" -f -o retries=101
+refused 2 "retries=-1 is a usage error (not taken as 4294967295)" "$IMG" "$MNT" -f -o retries=-1
+refused 2 "commit_ms=3600001 is a usage error" "$IMG" "$MNT" -f -o commit_ms=3600001
+refused 2 "commit_ms=4294967296 is a usage error (not wrapped to 0)" "$IMG" "$MNT" -f \
+    -o commit_ms=4294967296
+refused 2 "cache_clusters=4097 is a usage error" "$IMG" "$MNT" -f -o cache_clusters=4097
+expect_grep "$ERR" "1 to 4096" "... and the line gives the range"
+refused 2 "cache_clusters=16384 is a usage error (libpfs's cache holds 4096)" "$IMG" "$MNT" -f \
+    -o cache_clusters=16384
+refused 2 "cache_clusters=0x10 is a usage error (decimal only)" "$IMG" "$MNT" -f \
+    -o cache_clusters=0x10
+refused 2 "commit_ms= (empty) is a usage error" "$IMG" "$MNT" -f -o commit_ms=
 refused 2 "an unknown -o option is a usage error" "$IMG" "$MNT" -f -o no_such_option
 refused 2 "no mount point is a usage error" "$IMG"
+
+fs_mount "$IMG" "$MNT" -o retries=100,commit_ms=3600000,cache_clusters=4096
+tap_result $? "retries=100, commit_ms=3600000 and cache_clusters=4096, the bounds, mount"
+expect_eq "$(cat "$MNT/hello")" "via mount -t" "... and the mount reads"
+fs_umount "$MNT"
+fs_mount "$IMG" "$MNT" -o retries=0,commit_ms=0,cache_clusters=0
+tap_result $? "retries=0, commit_ms=0 and cache_clusters=0 (the defaults) mount"
+fs_umount "$MNT"
 
 # ---- SIGTERM flushes everything --------------------------------------------------------
 fs_mount "$IMG" "$MNT" -o commit_ms=3600000

@@ -288,6 +288,30 @@ static void test_fs_mkfs_mount_root(void **state)
     assert_int_equal(count_entries(f->fs, PFS_ROOT_INO), 2);
 }
 
+/* Mount options beyond the bounds pfs.h gives are refused, not clamped; the bounds
+ * themselves mount (phasefs(8) shows the same numbers). */
+static void test_fs_mount_option_bounds(void **state)
+{
+    struct fx *f = *state;
+    struct pfs_mount_options mo;
+    struct pfs *fs = NULL;
+    assert_int_equal(pfs_unmount(f->fs), 0);
+    f->fs = NULL;
+    pfs_mount_options_default(&mo);
+    mo.cache_clusters = PFS_CACHE_CLUSTERS_MAX + 1;
+    assert_int_equal(pfs_mount(f->m, &mo, &fs), -EINVAL);
+    assert_null(fs);
+    pfs_mount_options_default(&mo);
+    mo.commit_interval_ms = PFS_COMMIT_INTERVAL_MS_MAX + 1;
+    assert_int_equal(pfs_mount(f->m, &mo, &fs), -EINVAL);
+    assert_null(fs);
+    pfs_mount_options_default(&mo);
+    mo.cache_clusters = 4096;
+    mo.commit_interval_ms = 3600000;
+    assert_int_equal(pfs_mount(f->m, &mo, &f->fs), 0);
+    assert_int_equal(lookup(f->fs, PFS_ROOT_INO, ".."), PFS_ROOT_INO);
+}
+
 static void test_fs_persistence_across_remount(void **state)
 {
     struct fx *f = *state;
@@ -2017,6 +2041,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_fs_mkfs_mount_root, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fs_mount_option_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fs_persistence_across_remount, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fs_namespace_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fs_name_too_long, setup, teardown),

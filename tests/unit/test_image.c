@@ -2,7 +2,9 @@
  * test_image.c — unit tests of medium/image.c, the on-image format: format/load round
  * trip, header slot selection (invariants 1, 2), version and consistency checks (1, 3),
  * truncation, random corruption (never a crash: run under ASan), corrupt cluster-table
- * entries (6) and the sparse 25 GB-per-layer image.
+ * entries (6), the sparse 25 GB-per-layer image, and crafted headers whose sizes (cluster
+ * count, table offsets past the end, profile length) would size huge allocations or loops
+ * (3: refused from the header alone).
  *
  * The handle is filled by hand (medium_priv.h), so only image.c and the profile text
  * functions are exercised; tests skip while the bd-re-dl preset is not built.
@@ -529,6 +531,183 @@ static void test_image_random_flips_never_crash(void **state)
     handle_drop(m);
 }
 
+/* ---- crafted headers: every size bounded before it sizes an allocation or a loop --- */
+
+/* Host I/O that shows a file of fake_bytes, sparse past the real end (zeros), as a
+ * filesystem with huge files would, and counts what is read. A read budget stops a
+ * loop sized by a crafted header with -EIO instead of letting it run for hours. */
+static uint64_t fake_bytes, bytes_read;
+#define READ_BUDGET (64ULL << 20)
+
+static ssize_t sparse_pread(int fd, void *buf, size_t len, off_t off)
+{
+    if (bytes_read + len > READ_BUDGET) {
+        errno = EIO;
+        return -1;
+    }
+    bytes_read += len;
+    ssize_t n = pread(fd, buf, len, off);
+    if (n < 0)
+        return n;
+    uint64_t end = (uint64_t)off + len;
+    if (end > fake_bytes)
+        end = (uint64_t)off > fake_bytes ? (uint64_t)off : fake_bytes;
+    if ((uint64_t)off + (uint64_t)n < end) { /* a hole of the big sparse file */
+        memset((uint8_t *)buf + n, 0, (size_t)(end - (uint64_t)off - (uint64_t)n));
+        n = (ssize_t)(end - (uint64_t)off);
+    }
+    return n;
+}
+
+static int sparse_fstat(int fd, struct stat *st)
+{
+    if (fstat(fd, st) < 0)
+        return -1;
+    if ((uint64_t)st->st_size < fake_bytes)
+        st->st_size = (off_t)fake_bytes;
+    return 0;
+}
+
+static const struct medium_io sparse_io = {
+    .open = libc_open, .close = close, .pread = sparse_pread, .pwrite = pwrite,
+    .fsync = fsync, .ftruncate = ftruncate, .fstat = sparse_fstat,
+};
+
+/* The layout of image.c's comment, computed here a second time. */
+struct test_layout {
+    uint64_t fault_offset, meta_offset, meta_bytes, data_offset, data_bytes, image_bytes;
+};
+
+static uint64_t up4k(uint64_t v)
+{
+    return (v + 4095) / 4096 * 4096;
+}
+
+static struct test_layout test_layout(uint64_t clusters, uint64_t profile_bytes)
+{
+    struct test_layout l;
+    l.fault_offset = up4k(2 * SLOT_BYTES + profile_bytes);
+    l.meta_offset = l.fault_offset + (uint64_t)MEDIUM_MAX_FAULTS * 64;
+    l.meta_bytes = up4k(2 * clusters * 64);
+    l.data_offset = l.meta_offset + l.meta_bytes;
+    l.data_bytes = 2 * clusters * (uint64_t)MEDIUM_CLUSTER_BYTES;
+    l.image_bytes = l.data_offset + l.data_bytes;
+    return l;
+}
+
+/*
+ * Rewrite the image at path so that both header slots describe clusters per layer and a
+ * profile text of profile_bytes (CRC profile_crc), every offset consistent with them and
+ * both CRCs valid: only the sizes themselves are wrong. Returns the layout it wrote.
+ */
+static struct test_layout craft_header(const char *path, uint64_t clusters,
+                                       uint64_t profile_bytes, uint32_t profile_crc)
+{
+    uint8_t slots[2][SLOT_BYTES];
+    struct test_layout l = test_layout(clusters, profile_bytes);
+    file_read(path, 0, slots, sizeof slots);
+    for (int s = 0; s < 2; s++) {
+        uint8_t *b = slots[s];
+        util_le64_put(b + HDR_CLUSTERS, clusters);
+        util_le64_put(b + 56, profile_bytes);
+        util_le64_put(b + 64, l.fault_offset);
+        util_le64_put(b + HDR_META_OFFSET, l.meta_offset);
+        util_le64_put(b + 88, l.meta_bytes);
+        util_le32_put(b + 100, profile_crc);
+        util_le64_put(b + 104, l.data_offset);
+        util_le64_put(b + 112, l.data_bytes);
+        util_le64_put(b + 120, l.image_bytes);
+        slot_reseal(b);
+    }
+    file_write(path, 0, slots, sizeof slots);
+    return l;
+}
+
+static int load_sparse(const char *path, uint64_t apparent, struct medium **out)
+{
+    struct medium *m = handle_new(path, O_RDONLY);
+    m->io = sparse_io;
+    fake_bytes = apparent;
+    bytes_read = 0;
+    int rc = image_load(m);
+    *out = m;
+    return rc;
+}
+
+/* Craft a header of clusters and profile_bytes, on a file whose apparent size is the
+ * layout's (sparse) or the real one: image_load must refuse it from the two slots alone,
+ * allocating no table. */
+static void expect_refused_by_header(const char *path, uint64_t clusters,
+                                     uint64_t profile_bytes, uint32_t profile_crc,
+                                     bool sparse)
+{
+    struct medium *r;
+    struct test_layout l = craft_header(path, clusters, profile_bytes, profile_crc);
+    int rc = load_sparse(path, sparse ? l.image_bytes : 0, &r);
+    if (rc != -EUCLEAN)
+        fail_msg("%llu clusters, profile of %llu bytes: load returned %d",
+                 (unsigned long long)clusters, (unsigned long long)profile_bytes, rc);
+    if (bytes_read > 2 * SLOT_BYTES)
+        fail_msg("%llu clusters, profile of %llu bytes: %llu bytes read",
+                 (unsigned long long)clusters, (unsigned long long)profile_bytes,
+                 (unsigned long long)bytes_read);
+    assert_null(r->meta);
+    handle_drop(r);
+}
+
+/* A header (and a profile text) claiming 2^28 clusters per layer, 16 TiB, on a file
+ * whose apparent size matches: refused from the header alone; nothing sized by that
+ * count is allocated or looped over. So is one cluster more than the real layer. */
+static void test_image_crafted_huge_cluster_count(void **state)
+{
+    struct fixture *f = *state;
+    struct medium *m = format_new(f->path, SMALL_BYTES);
+    const uint64_t clusters = 1ULL << 28;
+    struct medium_profile p = m->profile;
+    p.capacity_per_layer = clusters * MEDIUM_USER_BYTES_PER_CLUSTER;
+    static char text[65536];
+    int len = medium_profile_format(&p, text, sizeof text);
+    assert_true(len > 0);
+    file_write(f->path, 2 * SLOT_BYTES, text, (size_t)len);
+    expect_refused_by_header(f->path, clusters, (uint64_t)len,
+                             util_crc32(0, text, (size_t)len), true);
+    const uint64_t real = MEDIUM_MAX_LAYER_BYTES / MEDIUM_USER_BYTES_PER_CLUSTER;
+    expect_refused_by_header(f->path, real + 1, m->profile_bytes, m->profile_crc, true);
+    handle_drop(m);
+}
+
+/* Tables and the profile past the end of the real file: -EUCLEAN before any of them is
+ * read, whatever the header says (here: the real layer's 381,856 clusters on a 16 MiB
+ * image, and the 2^36 the format allowed before). */
+static void test_image_crafted_tables_past_eof(void **state)
+{
+    struct fixture *f = *state;
+    struct medium *m = format_new(f->path, SMALL_BYTES);
+    expect_refused_by_header(f->path, MEDIUM_MAX_LAYER_BYTES / MEDIUM_USER_BYTES_PER_CLUSTER,
+                             m->profile_bytes, m->profile_crc, false);
+    expect_refused_by_header(f->path, 1ULL << 36, m->profile_bytes, m->profile_crc, false);
+    handle_drop(m);
+}
+
+/* Absurd profile lengths with every offset made to agree: refused before the text is
+ * read or a buffer of that length is allocated. */
+static void test_image_crafted_profile_length(void **state)
+{
+    struct fixture *f = *state;
+    struct medium *m = format_new(f->path, SMALL_BYTES), *r;
+    const uint64_t lens[] = {0, 64 * 1024 + 1, 1ULL << 32, 1ULL << 40, UINT64_MAX / 2};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+        expect_refused_by_header(f->path, m->clusters_per_layer, lens[i], m->profile_crc,
+                                 true);
+    /* the honest header again loads, through the same I/O */
+    struct test_layout l = craft_header(f->path, m->clusters_per_layer, m->profile_bytes,
+                                        m->profile_crc);
+    assert_true(l.image_bytes == m->image_bytes);
+    assert_int_equal(load_sparse(f->path, 0, &r), 0);
+    handle_drop(r);
+    handle_drop(m);
+}
+
 /* A 25 GB-per-layer image is made in about a second and stays sparse. */
 static void test_image_sparse_25gb_fast(void **state)
 {
@@ -568,6 +747,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_image_corrupt_entry_marked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_image_random_flips_never_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_image_sparse_25gb_fast, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_image_crafted_huge_cluster_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_image_crafted_tables_past_eof, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_image_crafted_profile_length, setup, teardown),
     };
     return cmocka_run_group_tests_name("image", tests, NULL, NULL);
 }

@@ -300,7 +300,12 @@ static void test_profile_values_and_units(void **state)
     assert_true(p.capacity_per_layer == 1ULL << 30);
     assert_int_equal(parse_str("[medium]\ncapacity_per_layer = 25025314816\n", &p, &e), 0);
     assert_true(p.capacity_per_layer == 25025314816ULL);
-    assert_int_equal(parse_str("[medium]\ncapacity_per_layer = 1T\n", &p, &e), 0);
+    /* the real layer is the largest (medium.h MEDIUM_MAX_LAYER_BYTES): one cluster more,
+     * or 1T, is refused, so no profile sizes tables beyond the real disc */
+    assert_int_equal(parse_str("[medium]\ncapacity_per_layer = 25025380352\n", &p, &e),
+                     -EINVAL);
+    assert_string_equal(e.key, "medium.capacity_per_layer");
+    assert_int_equal(parse_str("[medium]\ncapacity_per_layer = 1T\n", &p, &e), -EINVAL);
 }
 
 struct err_case {
