@@ -32,6 +32,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "pfs.h"
 #include "sector.h"
 #include "sector_priv.h"
@@ -64,6 +66,43 @@ static int ntargets;
 static struct sector_codec *codec;
 static struct sector_scratch *scratch;
 static const struct pfs_ctx root = {0, 0, 0, NULL, 0};
+
+/* libpfs draws the filesystem UUID (and its name-hash key) from libsodium's random
+ * source; a seeded stream in its place, restarted for every run, makes the base image
+ * and each run the same in every process, so a saved input replays and a seed's UUID
+ * is the base image's own. */
+static uint64_t rng_state;
+
+static void rng_restart(void)
+{
+    rng_state = 0x5eed0f70a5ef5ULL;
+}
+
+static uint32_t rng_random(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL); /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return (uint32_t)((z ^ (z >> 31)) >> 32);
+}
+
+static void rng_buf(void *const buf, const size_t size)
+{
+    uint8_t *p = buf;
+    for (size_t i = 0; i < size; i++)
+        p[i] = (uint8_t)rng_random();
+}
+
+static const char *rng_name(void)
+{
+    return "phasefs-fuzz-seeded";
+}
+
+static randombytes_implementation seeded = {
+    .implementation_name = rng_name,
+    .random = rng_random,
+    .buf = rng_buf,
+};
 
 static void die(const char *what, int rc)
 {
@@ -206,10 +245,13 @@ static void find_targets(void)
     must(medium_close(m), "close the base image");
 }
 
-void fsimage_init(void)
+static void init(void)
 {
     if (ntargets)
         return;
+    if (randombytes_set_implementation(&seeded) != 0 || sodium_init() < 0)
+        die("libsodium", -EINVAL);
+    rng_restart();
     build();
     memimage_snapshot();
     find_targets();
@@ -251,8 +293,9 @@ struct medium *fsimage_patched(const uint8_t *data, size_t size, unsigned *flags
 
     *flags = size ? data[0] : 0;
     memimage_restore();
+    rng_restart();
     if (medium_open(MEMIMAGE_PATH, &oo, &m) < 0)
-        return NULL;
+        abort();
     size_t at = 1;
     for (int k = 0; k < MAX_PATCHES && at + 6 <= size; k++) {
         const struct target *t = &targets[data[at] % ntargets];
@@ -281,7 +324,7 @@ struct medium *fsimage_patched(const uint8_t *data, size_t size, unsigned *flags
 int fsimage_write_seeds(const char *dir)
 {
     static uint8_t seed[7 + SEED_MAX];
-    fsimage_init();
+    init();
     int n = 0;
     for (int t = 0; t < ntargets; t++) {
         if (targets[t].twin >= 0 && targets[t].twin < t)
@@ -300,11 +343,13 @@ int fsimage_write_seeds(const char *dir)
     return n;
 }
 
-void fsimage_seed_option(int argc, char **argv)
+int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    const char *dir = fuzz_seed_dir(argc, argv);
-    if (!dir)
-        return;
+    const char *dir = fuzz_seed_dir(*argc, *argv);
+    if (!dir) {
+        init();
+        return 0;
+    }
     int n = fsimage_write_seeds(dir);
     if (n < 0) {
         perror(dir);

@@ -32,28 +32,27 @@ const uint8_t *memimage_bytes(size_t *len);
 /* ---- fsimage.c: a formatted filesystem whose metadata an input patches -------------- */
 
 /*
- * Build the base image once (mkfs, a small tree, a checkpoint, then commits left in the
- * log as a crash leaves them) and snapshot it. Exits with a message if that fails: the
- * target cannot run without it.
+ * fsimage.c defines LLVMFuzzerInitialize for the targets that patch it: with
+ * "--write-seeds=DIR" among the arguments it writes the seeds (fsimage_write_seeds)
+ * and exits; otherwise it builds the base image once (mkfs, a small tree, a
+ * checkpoint, then commits left in the log as a crash leaves them) and snapshots it,
+ * exiting with a message if that fails: the target cannot run without it.
  */
-void fsimage_init(void);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /*
  * Restore the base image, then apply the patches of an input (format in fsimage.c)
  * to the decoded user data of the metadata clusters they name, seal the CRCs they
  * break (unless asked not to) and record the clusters again through the sector layer.
- * Returns the medium, open read-write on the patched image, or NULL if the base image
- * could not be reopened (a harness failure: the caller aborts). *flags gets the
- * input's flag byte (option bits for the target).
+ * Returns the medium, open read-write on the patched image; aborts if the base image
+ * no longer opens (a harness failure, not a finding). *flags gets the input's flag
+ * byte (option bits for the target).
  */
 struct medium *fsimage_patched(const uint8_t *data, size_t size, unsigned *flags);
 
 /* Write one seed input per metadata cluster (its header and records unchanged) into
  * dir as seed-NN. Returns the number written, or -1 with errno. */
 int fsimage_write_seeds(const char *dir);
-
-/* For LLVMFuzzerInitialize: with "--write-seeds=DIR", write the seeds and exit. */
-void fsimage_seed_option(int argc, char **argv);
 
 /* ---- seeds ------------------------------------------------------------------------ */
 
