@@ -53,6 +53,7 @@ int fsck_fs_check(const struct fsck_options *o, struct fsck_fs *out)
     co.fixity = o->force || o->scan;
     co.path = o->path;
     co.owners = o->scan; /* the scan names the files of unreadable clusters */
+    co.cancel = o->cancel;
     out->fixity = co.fixity;
     out->repair = repair;
     /* read-only first: a filesystem with nothing to repair is never written (not even
@@ -86,6 +87,7 @@ int fsck_fs_check(const struct fsck_options *o, struct fsck_fs *out)
                 np[out->rep.count++] = *p;
             }
             out->rep.files_hashed = first.files_hashed;
+            out->rep.files_sparse = first.files_sparse;
         }
         pfs_check_report_free(&first);
     }
@@ -95,7 +97,9 @@ int fsck_fs_check(const struct fsck_options *o, struct fsck_fs *out)
     out->ran = rc == 0;
     out->opened = opened;
     out->no_fs = rc == -EUCLEAN;
-    if (rc == -EBUSY)
+    if (rc == -ECANCELED)
+        tool_error(o->image, "check cancelled by a signal; nothing was changed");
+    else if (rc == -EBUSY)
         tool_image_busy(o->image, !repair);
     else if (rc < 0 && !opened && !o->scan)
         tool_error(o->image, "cannot open the image: %s", tool_strerror(rc));
@@ -182,6 +186,12 @@ void fsck_fs_text(FILE *out, const char *image, const struct fsck_fs *f, const c
                 r->files_hashed == 1 ? "its" : "their", r->files_hashed == 1 ? "" : "s");
     else
         fprintf(out, "  fixity      not checked (-f reads every file)\n");
+    if (f->fixity && r->files_sparse)
+        fprintf(out,
+                "  note        %llu file%s not compared with %s digest: sparse (more holes "
+                "than fsck hashes, see fsck.phasefs(8))\n",
+                (unsigned long long)r->files_sparse, r->files_sparse == 1 ? "" : "s",
+                r->files_sparse == 1 ? "its" : "their");
     for (size_t i = 0; i < r->count; i++) {
         const struct pfs_check_problem *p = &r->problems[i];
         fprintf(out, "  problem     %s: %s: %s%s\n", p->path, pfs_check_class_name(p->cls),
@@ -225,8 +235,9 @@ void fsck_fs_json_body(FILE *out, const struct fsck_fs *f, const char *indent)
             (unsigned long long)r->directories, indent, (unsigned long long)r->files);
     fprintf(out, "%s  \"data_clusters\": %llu,\n%s  \"fixity_checked\": %s,\n", indent,
             (unsigned long long)r->data_clusters, indent, f->fixity ? "true" : "false");
-    fprintf(out, "%s  \"files_hashed\": %llu,\n%s  \"problems\": [", indent,
-            (unsigned long long)r->files_hashed, indent);
+    fprintf(out, "%s  \"files_hashed\": %llu,\n%s  \"files_sparse\": %llu,\n%s  \"problems\": [",
+            indent, (unsigned long long)r->files_hashed, indent,
+            (unsigned long long)r->files_sparse, indent);
     for (size_t i = 0; i < r->count; i++) {
         const struct pfs_check_problem *p = &r->problems[i];
         fprintf(out, "%s\n%s    {\"class\": ", i ? "," : "", indent);

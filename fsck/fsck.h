@@ -51,6 +51,7 @@ struct fsck_options {
     bool progress;       /* progress on stderr */
     const char *map;     /* --map FILE (.png or .svg) */
     const char *path;    /* --path P: filesystem check of one path */
+    volatile sig_atomic_t *cancel; /* set by SIGINT/SIGTERM: stop, change nothing */
 };
 
 /* ---- verdicts and thresholds (documented in fsck.phasefs(8), "LAYER HEALTH") ---- */
@@ -231,7 +232,8 @@ struct fsck_fs {
 
 /* Run the check on o->image with o's repair mode. Returns 0 (problems in out->rep), or
  * a negative errno with one error line already printed (-EUCLEAN: no filesystem, the
- * line left out under --scan). Free with fsck_fs_free in every case. */
+ * line left out under --scan; -ECANCELED: *o->cancel was set, nothing changed). Free
+ * with fsck_fs_free in every case. */
 int fsck_fs_check(const struct fsck_options *o, struct fsck_fs *out);
 int fsck_fs_exit(const struct fsck_fs *f);
 /* An fsck_owner_fn over a struct fsck_fs (ctx): the file, or "(filesystem metadata)",

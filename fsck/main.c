@@ -6,8 +6,9 @@
  * through libpfs, with -n/-p/-a/-y, -f and --path; fscheck.c), which always runs, and the
  * layer-health scan (--scan, scan.c), which reads both layers read-only and reports
  * through report.c and map.c. Exit codes are the fsck(8) bitmask of enum fsck_exit,
- * listed in fsck.phasefs(8). SIGINT and SIGTERM stop the scan; the partial report is
- * printed and the status carries FSCK_EXIT_CANCELLED.
+ * listed in fsck.phasefs(8). SIGINT and SIGTERM stop the filesystem check (nothing
+ * changed, one line, FSCK_EXIT_CANCELLED alone) and the scan (the partial report is
+ * printed and the status carries FSCK_EXIT_CANCELLED).
  */
 #include "fsck.h"
 #include "tool.h"
@@ -132,7 +133,12 @@ int main(int argc, char **argv)
      * filesystem is only scanned, and the scan speaks for an image it cannot read */
     struct fsck_fs fsr;
     int status = 0;
+    o.cancel = &cancelled;
     int rc = fsck_fs_check(&o, &fsr);
+    if (rc == -ECANCELED) {
+        fsck_fs_free(&fsr);
+        return FSCK_EXIT_CANCELLED; /* one line printed; the image is as it was */
+    }
     if (rc == -EBUSY) { /* mounted: one line printed; nothing was read or changed */
         fsck_fs_free(&fsr);
         return FSCK_EXIT_OPERATIONAL;

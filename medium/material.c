@@ -484,6 +484,9 @@ static void classify(const struct parser *ps, const int *top, unsigned ntop,
         } else if (t->kind == TERM_ELEMENT && !strcmp(t->sym, "Te") && !have_te) {
             te = t->count;
             have_te = true;
+        } else if (t->kind == TERM_ELEMENT && (!strcmp(t->sym, "N") || !strcmp(t->sym, "O"))) {
+            /* N or O written into the formula (Ge2Sb2Te5N3) is the dopant the sputtering
+             * gas would bring (§1.4), not a new family: the compound stays a GeSbTe */
         } else {
             ok = false;
         }
@@ -614,9 +617,11 @@ static const struct gst_node gst_nodes[] = {
      * (DER, §4.2 table); N0 2,000 (EST, §4.3); rho_a 1, rho_c 4e-5..1e-3 [S17],[S32] */
     {"Ge2Sb2Te5", 2, 2, {900, 472, 163, 2.45, 85, 50, 2.3, 2000, 2.5, 1.0, 1e-3}},
     /* Ge8Sb2Te11 (near preset): Tm 960 K, Tg 480 K, Tx 180 C, Ea 2.8 eV, T10 110 C,
-     * CET 30-60 ns -> 60 (Ge-rich is slower), N0 3,000 beta 2.5, rho_a 10, rho_c 5e-3:
-     * all physics.md §7.3 (EST); u_max 1.5 m/s EST */
-    {"Ge8Sb2Te11", 8, 2, {960, 480, 180, 2.8, 110, 60, 1.5, 3000, 2.5, 10, 5e-3}},
+     * N0 3,000 beta 2.5, rho_a 10, rho_c 5e-3: all physics.md §7.3 (EST); u_max 1.5 m/s
+     * EST. CET: §7.3 gives 30-60 ns; 30, the fast end, because a BD-RE DL layer records
+     * at 2x (§3.1 [S48]) and erase must finish within the 49 ns spot transit there
+     * (§4.2): at 60 ns 2 % of the old marks would survive every 2x overwrite. */
+    {"Ge8Sb2Te11", 8, 2, {960, 480, 180, 2.8, 110, 30, 1.5, 3000, 2.5, 10, 5e-3}},
     /* GeTe: Tm ~725 C §1.2 (EST); crystallizes at 150 C, laser time ~250 ns [S58];
      * Ea, T10, Tg, u EST */
     {"GeTe", 1, 0, {998.15, 490, 150, 2.9, 100, 250, 1.0, 3000, 2.5, 10, 5e-3}},
@@ -891,7 +896,9 @@ static double gas_incorporated(double fraction, double max_at_percent)
  * [S1] (c 2.076+2.971i, a 2.816+2.191i), linearly toward the 660 nm model values [S7]
  * (c 4.61+4.01i, a 4.36+1.79i) above 430 nm, constant beyond 660 nm and below 405 nm.
  * Dispersion across 390-430 nm is neglected. SbTe family: 405 nm EST values
- * (c 1.5+3.3i, a 2.5+2.9i, §1.3), used at every wavelength (no other data). */
+ * (c 1.5+3.3i, a 2.5+2.9i, §1.3), used at every wavelength (no other data). Along the
+ * GeTe-Sb2Te3 line physics.md has no tabulated data (§1.2, §8), so the proxy holds for
+ * every a, b; what does change the constants within a family is the N and O content. */
 static void optical_constants(enum medium_family family, double wavelength_nm,
                               struct medium_material *m)
 {
@@ -906,6 +913,54 @@ static void optical_constants(enum medium_family family, double wavelength_nm,
     m->k_c = lerp(2.971, 4.01, t);
     m->n_a = lerp(2.816, 4.36, t);
     m->k_a = lerp(2.191, 1.79, t);
+}
+
+/* N and O in the film bond to Ge (Ge-N bonds form, excess N at grain boundaries [S20];
+ * O-doped GeSbTe [S57]) and sit in it as dielectric inclusions: Ge3N4-like, each N
+ * taking 3/4 Ge with it (volume fraction 1.75 x at.%, EST), index 2.15 + 0.05i (GeN,
+ * §2.1 EST 2.0-2.3, k 0-0.1); GeO2-like, each O taking 1/2 Ge (1.5 x at.%, EST), index
+ * 1.7 (EST: not in §2.1; between SiO2 1.47 and HfO2 1.94). They are mixed into the film
+ * by Maxwell Garnett, the form of §2.1's Lorentz-Lorenz rule with the chalcogenide as
+ * the host (Lorentz-Lorenz itself embeds every part in vacuum, which fails for an
+ * absorbing host), so doping dilutes the absorption k of both phases. */
+#define NITRIDE_VOLUME_PER_AT 1.75
+#define OXIDE_VOLUME_PER_AT 1.5
+#define NITRIDE_N 2.15
+#define NITRIDE_K 0.05
+#define OXIDE_N 1.7
+#define INCLUSION_MAX_FRACTION 0.5
+
+static void maxwell_garnett(double *n, double *k, double f_nitride, double f_oxide)
+{
+    const double complex host = *n + *k * I;
+    const double complex incl[2] = {NITRIDE_N + NITRIDE_K * I, OXIDE_N};
+    const double frac[2] = {f_nitride, f_oxide};
+    const double complex eh = host * host;
+    double complex sum = 0.0;
+    for (int i = 0; i < 2; i++) {
+        double complex ei = incl[i] * incl[i];
+        sum += frac[i] * (ei - eh) / (ei + 2.0 * eh);
+    }
+    double complex mixed = csqrt(eh * (1.0 + 2.0 * sum) / (1.0 - sum));
+    if (cimag(mixed) < 0.0)
+        mixed = -mixed;
+    *n = creal(mixed);
+    *k = cimag(mixed);
+}
+
+static void optical_dilute(struct medium_material *m, double n_at_percent, double o_at_percent)
+{
+    double fn = NITRIDE_VOLUME_PER_AT * fmax(0.0, n_at_percent) / 100.0;
+    double fo = OXIDE_VOLUME_PER_AT * fmax(0.0, o_at_percent) / 100.0;
+    if (!(fn + fo > 0.0))
+        return;
+    if (fn + fo > INCLUSION_MAX_FRACTION) {
+        double s = INCLUSION_MAX_FRACTION / (fn + fo);
+        fn *= s;
+        fo *= s;
+    }
+    maxwell_garnett(&m->n_c, &m->k_c, fn, fo);
+    maxwell_garnett(&m->n_a, &m->k_a, fn, fo);
 }
 
 int medium_material_derive(const char *formula, double wavelength_nm, double n2_fraction,
@@ -1038,6 +1093,7 @@ int medium_material_derive(const char *formula, double wavelength_nm, double n2_
     out->rho_a_ohm_m = p.rho_a;
     out->rho_c_ohm_m = p.rho_c;
     optical_constants(prop_family, wavelength_nm, out);
+    optical_dilute(out, n_total, o_total);
     /* rho c_p: GST 1.25 MJ/m3K [S7]; SbTe 1.3 MJ/m3K §7.3 (EST) */
     out->rho_cp_j_m3k = prop_family == MEDIUM_FAMILY_SBTE ? 1.3e6 : 1.25e6;
     /* volumetric enthalpy of fusion: GST 625 MJ/m3 at Tm 900 K [S7], scaled with Tm at a

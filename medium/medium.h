@@ -121,12 +121,15 @@ struct medium_electrical_profile {
 struct medium_model_profile {
     double ser0;                  /* raw symbol error rate of a fresh layer at P_opt (§4.3) */
     double retention_sigma;       /* lognormal sigma_ln of mark lifetimes (§4.1) */
-    double read_disturb_s;        /* equivalent seconds at 25 C each read adds (§4.4) */
-    double crosstalk;             /* inter-layer crosstalk fraction (§4.4, ~1e-4) */
+    double read_disturb_s;        /* equivalent seconds at 25 C each read adds beyond the
+                                   * read beam's own heating (§4.4) */
+    double crosstalk;             /* inter-layer crosstalk fraction at the 25 um spacer of
+                                   * §4.4 (~1e-4); scales with the real spacer */
     double cross_erase;           /* fraction of peak heating reaching neighbours (§4.4) */
     double defect_density_per_cm2;/* production defects; 0 = derive from sputtering */
-    double stuck_onset;           /* stuck cells: Weibull scale as a multiple of N0 */
+    double stuck_onset;           /* stuck cells: Weibull scale as a multiple of N0; 0: none */
     double stuck_shape;           /* Weibull shape of cell endurance */
+    double dow_first_ser;         /* SER_first: extra SER on DOW-1 ... DOW-10 (§4.3) */
 };
 
 /* Spare areas the sector layer sets aside on each layer when it formats the medium
@@ -151,6 +154,9 @@ struct medium_profile {
     double na;             /* 0.5-1.1 */
     double linear_velocity_m_s; /* 3-30 */
     double read_power_mw;
+    /* linear velocity the layers' write-strategy powers are given for; the drive scales
+     * them to linear_velocity_m_s (0: they are for linear_velocity_m_s itself) */
+    double strategy_velocity_m_s;
     /* production */
     char sputter_gas[8];   /* "Ar" or "Kr" */
     double n2_fraction;    /* fraction of N2 in the sputtering gas, 0-1 */

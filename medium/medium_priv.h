@@ -10,6 +10,8 @@
  *   image.c     on-image encoding: header, cluster table, fault table
  *   medium.c    the handle: create/open/close, cluster I/O, locking, host I/O table
  *   model.c     recording physics and error model per layer (write, read, wear, retention)
+ *   recording.c write strategy vs velocity, power margin (mark width, jitter), DOW wear law
+ *   readout.c   drive optics in the read channel: resolution, crosstalk, read disturb
  *   faults.c    disc geometry, production defects, scratches, dust
  *   clock.c     Arrhenius-equivalent simulated clock
  */
@@ -73,6 +75,8 @@ struct model_layer {
     double write_error_rate;    /* bathtub: persistent wrong bits per bit written */
     double erase_completeness;  /* JMAK fraction erased within the spot dwell time */
     double ber_fresh;           /* transient BER at cycle 0, zero age */
+    double ser_fresh;           /* the same as a symbol error rate (SER0 of §4.3) */
+    double ser_first;           /* SER_first of §4.3: added on DOW-1 ... DOW-10 */
     double crosstalk_ber;       /* added by the other layer */
     double dow_n0, dow_beta;    /* overwrite model (§4.3) */
     double ea_ev;               /* retention activation energy */
@@ -290,6 +294,46 @@ uint32_t model_stuck_cells(const struct medium *m, unsigned layer, uint64_t inde
  * of a keyed stream lands on a distinct position without a set of used positions;
  * inverse selects the inverse map. n >= 1, x < n. */
 uint64_t model_permute(uint64_t key, uint64_t n, uint64_t x, bool inverse);
+
+/* ------------------------------------------------------------------------------------
+ * recording.c — write strategy, power margin, overwrite wear
+ * ---------------------------------------------------------------------------------- */
+
+/* Factor the drive applies to the profile's write-strategy powers at its linear
+ * velocity (1 when the strategy is given for that velocity). */
+double recording_strategy_scale(const struct medium_profile *p);
+
+/* Nominal mark half-width as a fraction of the spot lambda/NA (EST). */
+extern const double recording_mark_half_width_per_spot;
+
+/* Mark width relative to the nominal one at peak power ratio P/P_opt (0: no mark). */
+double recording_mark_width(double power_ratio);
+
+/* Jitter (fraction of T) of marks written at P/P_opt on layer. */
+double recording_jitter(unsigned layer, double power_ratio);
+
+/* Symbol error rate those marks carry, 0-1. */
+double recording_margin_ser(unsigned layer, double power_ratio);
+
+/* Transient symbol error rate of a cluster of layer after cycles writes. */
+double recording_dow_ser(const struct model_layer *ml, uint32_t cycles);
+
+/* ------------------------------------------------------------------------------------
+ * readout.c — the drive's optics in the read channel
+ * ---------------------------------------------------------------------------------- */
+
+/* False if the shortest mark period (2T) is below the cutoff lambda / (2 NA). */
+bool readout_resolves(const struct medium_profile *p);
+
+/* Read-signal amplitude against the format's 405 nm / NA 0.85 optics (0: unreadable). */
+double readout_signal_gain(const struct medium_profile *p);
+
+/* Inter-layer crosstalk relative to the reference 25 um spacer (INFINITY: none). */
+double readout_crosstalk_scale(const struct medium_profile *p);
+
+/* Equivalent seconds at 25 C one read pass adds to a layer's marks. */
+double readout_disturb_s(const struct medium_profile *p, double ea_ev, double erase_opt_mw,
+                         double erase_temp_k, double dwell_ns);
 
 /* ------------------------------------------------------------------------------------
  * faults.c — geometry and damage

@@ -43,13 +43,7 @@
  * 6.5 mW; the Ag thermal diffusion length over a few-ns pulse is of the same order. */
 #define HEAT_SINK_LENGTH_NM 200.0
 
-/* ---- power-margin bathtub (physics.md §4.5, EST) ------------------------------------- */
-#define JITTER0_FAR 0.050      /* sigma0, L0: §4.5 EST */
-#define JITTER0_NEAR 0.065     /* sigma0, L1: §4.5 EST */
-#define JITTER_SPEC_FAR 0.065  /* L0 limit-equalizer jitter spec: §3.3 [S34] */
-#define JITTER_SPEC_NEAR 0.085 /* L1 spec: §3.3 [S34] */
-#define POWER_MARGIN 0.15      /* sigma reaches the spec at P/P_opt = 1 -/+ 0.15: §4.5, §7.4 */
-#define SER_AT_SPEC 2.0e-4     /* SER when jitter equals the spec: §3.2 [S41], §4.5 */
+/* ---- power margin (physics.md §4.5; the jitter model is recording.c's) ------------- */
 /* EST: over-power wears faster (DESIGN.md "Recording"; §1.5: hotter melts drive more
  * mass transport and S diffusion); N0 shrinks by exp(-k (P/P_opt - 1)) above P_opt, so
  * the +15 % margin edge halves the overwrite life. */
@@ -60,9 +54,6 @@
 #define CET_RESIDUE 1e-3
 #define AVRAMI_NUCLEATION 2.5 /* §7.3 (near layer), §4.2: 2.5-4 */
 #define AVRAMI_GROWTH 2.0     /* §4.2: 1-2 for growth from the mark rim; EST upper end */
-/* EST: mark half-width as a fraction of the spot lambda/NA: 0.17 x 0.476 um = 81 nm,
- * a mark about half the 0.32 um track pitch wide (§3.1). */
-#define MARK_HALF_WIDTH_PER_SPOT 0.17
 /* EST: below this residue per mark the erase counts as complete: < 1e-6 wrong bits per
  * cluster, so the caller need not read the old bytes back. */
 #define RESIDUE_NEGLIGIBLE 1e-12
@@ -234,13 +225,14 @@ static int layer_init(struct medium *m, unsigned layer)
         !(lp->erase_power_mw >= 0.0) || !(p->model.ser0 >= 0.0) ||
         !(p->model.crosstalk >= 0.0) || !(p->model.retention_sigma >= 0.0) ||
         !(p->model.read_disturb_s >= 0.0) || !isfinite(p->model.cross_erase) ||
+        !(p->strategy_velocity_m_s >= 0.0) || !(p->model.dow_first_ser >= 0.0) ||
         !isfinite(p->model.defect_density_per_cm2) || !isfinite(p->model.stuck_onset) ||
         !isfinite(p->model.stuck_shape))
         return -EINVAL;
 
     const double spot_um = p->wavelength_nm * 1e-3 / p->na;
     const double dwell_ns = spot_um / p->linear_velocity_m_s * 1e3; /* §4.2: 97 ns at 1x */
-    const double half_width_nm = MARK_HALF_WIDTH_PER_SPOT * spot_um * 1e3;
+    const double half_width_nm = recording_mark_half_width_per_spot * spot_um * 1e3;
 
     /* Optimum peak power. EST scaling beyond the reference: a mark is spot-wide, and at
      * a higher velocity less heat diffuses away per unit length, so power grows as
@@ -252,19 +244,13 @@ static int layer_init(struct medium *m, unsigned layer)
                                       reflector_nm(p, rec), o->Ac_eff);
     ml->power_opt_mw = k_mw * e_melt * (spot_um / REF_SPOT_UM) *
                        sqrt(p->linear_velocity_m_s / REF_VELOCITY_M_S);
-    ml->power_ratio = lp->peak_power_mw / ml->power_opt_mw;
+    const double strategy = recording_strategy_scale(p);
+    ml->power_ratio = lp->peak_power_mw * strategy / ml->power_opt_mw;
 
-    /* Bathtub: sigma(P) = sigma0 + a (P/Popt - 1)^2, SER = c erfc(0.5 / (sqrt2 sigma)),
-     * c such that sigma = spec gives 2e-4 (§4.5). ser0 = 0 selects an ideal channel:
-     * no power-margin errors either (see model_init's contract in the report). */
-    const double sig0 = layer == MEDIUM_LAYER_NEAR ? JITTER0_NEAR : JITTER0_FAR;
-    const double spec = layer == MEDIUM_LAYER_NEAR ? JITTER_SPEC_NEAR : JITTER_SPEC_FAR;
-    const double a = (spec - sig0) / (POWER_MARGIN * POWER_MARGIN);
-    const double dev = ml->power_ratio - 1.0;
-    const double sigma = sig0 + a * dev * dev;
-    const double c = SER_AT_SPEC / erfc(0.5 / (M_SQRT2 * spec));
-    double ser_write = c * erfc(0.5 / (M_SQRT2 * sigma));
-    ml->write_error_rate = p->model.ser0 > 0.0 ? ser_to_ber(fmin(ser_write, 1.0)) : 0.0;
+    /* Power margin: persistent errors of marks written too narrow or too wide
+     * (recording.c). ser0 = 0 selects an ideal channel: no power-margin errors either. */
+    ml->write_error_rate =
+        p->model.ser0 > 0.0 ? ser_to_ber(recording_margin_ser(layer, ml->power_ratio)) : 0.0;
 
     /* Erase. The optimum heats the film to the growth maximum T_er; power scales with
      * the sensible heat only (no fusion). Too little: slower kinetics by the growth
@@ -277,7 +263,7 @@ static int layer_init(struct medium *m, unsigned layer)
         return -EINVAL; /* the film would crystallize at ambient: no usable erase */
     ml->erase_opt_mw = ml->power_opt_mw * mat->rho_cp_j_m3k * (t_er_k - amb_k) /
                        (mat->rho_cp_j_m3k * (mat->tm_k - amb_k) + mat->hf_j_m3);
-    const double q = lp->erase_power_mw / ml->erase_opt_mw;
+    const double q = lp->erase_power_mw * strategy / ml->erase_opt_mw;
     const double t_erase_k = amb_k + q * (t_er_k - amb_k);
     const double u_peak_log = growth_log10_m_s(t_er_k, mat->tm_k, tg_k, mat->hf_j_m3);
     double kinetic = 1.0;
@@ -289,8 +275,11 @@ static int layer_init(struct medium *m, unsigned layer)
         avrami = AVRAMI_NUCLEATION;
         tau_ns = mat->cet_ns / pow(log(1.0 / CET_RESIDUE), 1.0 / avrami);
     } else if (mat->growth_m_s > 0.0) {
+        /* the rim's front crosses the half-width in h / u: that is when the mark is
+         * erased, so it counts as the 99.9 % point, as CET does above */
         avrami = AVRAMI_GROWTH;
-        tau_ns = half_width_nm / mat->growth_m_s; /* nm / (m/s) = ns */
+        tau_ns = half_width_nm / mat->growth_m_s / /* nm / (m/s) = ns */
+                 pow(log(1.0 / CET_RESIDUE), 1.0 / avrami);
     } else {
         return -EINVAL;
     }
@@ -305,24 +294,43 @@ static int layer_init(struct medium *m, unsigned layer)
     if (1.0 - ml->erase_completeness < RESIDUE_NEGLIGIBLE)
         ml->erase_completeness = 1.0;
 
-    /* Transient BER: ser0 is a byte error rate (§4.3); bits err independently, so
-     * ber = 1 - (1 - ser)^(1/8). A layer whose reflectance swing Rc_eff - Ra_eff is
-     * smaller than the near layer's reads proportionally noisier (EST: linear). */
+    /* Transient BER: ser0 is a byte error rate (§4.3) at the format's optics; bits err
+     * independently, so ber = 1 - (1 - ser)^(1/8). A layer whose reflectance swing
+     * Rc_eff - Ra_eff is smaller than the near layer's reads proportionally noisier (EST:
+     * linear). The drive's optics scale the signal against the noise (readout.c): the
+     * eye is Q(z), z = Q^-1(ber) x gain; marks the objective cannot resolve read as
+     * coin tosses whatever the noise. */
     const double swing = fabs(o->Rc_eff - o->Ra_eff);
     const double swing_near = fabs(near->Rc_eff - near->Ra_eff);
+    const double gain = readout_signal_gain(p);
     double ser_layer = p->model.ser0;
     if (ser_layer > 0.0)
         ser_layer = swing > 0.0 ? ser_layer * swing_near / swing : 1.0;
     ml->ber_fresh = ser_to_ber(fmin(ser_layer, 1.0));
+    if (!(gain > 0.0)) {
+        ml->ber_fresh = 0.5;
+    } else if (ml->ber_fresh > 0.0 && ml->ber_fresh < 0.5 && gain != 1.0) {
+        double z = -util_normal_quantile(ml->ber_fresh) * gain;
+        ml->ber_fresh = util_normal_cdf(-z);
+    }
+    ml->ser_fresh = ber_to_ser(ml->ber_fresh);
+    /* the DOW bump is read through the same channel */
+    ml->ser_first = p->model.ser0 > 0.0
+                        ? fmax(0.0, p->model.dow_first_ser) * ml->ser_fresh / p->model.ser0
+                        : 0.0;
 
     /* Crosstalk (§4.4): the other layer's modulation, crosstalk x its swing, is an
      * interference against this layer's half eye opening (swing / 2). With the eye
      * normalised to 1, the noise is sigma_n = 1 / Q^-1(ber_fresh); interference adds in
-     * quadrature: ber = Q(1 / sqrt(sigma_n^2 + x^2)). The term is the excess. */
+     * quadrature: ber = Q(1 / sqrt(sigma_n^2 + x^2)). The term is the excess. The
+     * profile's fraction holds for the 25 um spacer; readout.c scales it to the real one
+     * (a spacer inside the depth of focus: the other layer fully in the signal). */
     ml->crosstalk_ber = 0.0;
-    if (p->model.crosstalk > 0.0) {
-        double x = swing > 0.0 ? 2.0 * p->model.crosstalk * fabs(other->Rc_eff - other->Ra_eff) /
-                                     swing
+    const double xtalk = p->model.crosstalk > 0.0
+                             ? fmin(1.0, p->model.crosstalk * readout_crosstalk_scale(p))
+                             : 0.0; /* (0 x an infinite scale is no crosstalk, not NaN) */
+    if (xtalk > 0.0 && ml->ber_fresh < 0.5) {
+        double x = swing > 0.0 ? 2.0 * xtalk * fabs(other->Rc_eff - other->Ra_eff) / swing
                                : 1.0;
         double sn = 0.0;
         if (ml->ber_fresh > 0.0) {
@@ -381,18 +389,22 @@ static int layer_init(struct medium *m, unsigned layer)
                                (0.32e-3 + ml->defect_burst_bytes * um_per_byte * 1e-3);
     ml->defects_per_cluster = density * capture_mm2 * 1e-2;
 
-    /* Read disturb straight from the profile (§4.4). */
-    ml->read_disturb_s = p->model.read_disturb_s;
+    /* Read disturb (§4.4): the read beam's heating (readout.c) plus the profile's
+     * extra equivalent seconds per read. */
+    ml->read_disturb_s = p->model.read_disturb_s +
+                         readout_disturb_s(p, mat->ea_ev, ml->erase_opt_mw, t_er_k, dwell_ns);
 
     /* Cross-erase (§4.4): a neighbour write holds this track at T_amb + f (Tm - T_amb)
-     * for one spot transit; the rim of each mark grows by delta = u(T) x dwell (MYEGA,
+     * for one spot transit, f being the profile's fraction at P_opt and growing with the
+     * delivered peak power (linear heating: over-power re-heats the neighbours' marks); the rim of each mark grows by delta = u(T) x dwell (MYEGA,
      * scaled so its maximum is the material's growth_m_s, §4.2). A mark is gone when
      * its rim has grown a half-width h, which at 25 C takes the median life, so the
      * write is worth median_life x delta / h equivalent seconds. (delta / u(298 K) with
      * u(298 K) from MYEGA is numerically unusable: the viscosity overflows.) */
     ml->cross_erase_s = 0.0;
     if (p->model.cross_erase > 0.0) {
-        double t_n = amb_k + fmin(p->model.cross_erase, 1.0) * (mat->tm_k - amb_k);
+        double f = fmin(p->model.cross_erase * fmax(ml->power_ratio, 0.0), 1.0);
+        double t_n = amb_k + f * (mat->tm_k - amb_k);
         double lu = growth_log10_m_s(t_n, mat->tm_k, tg_k, mat->hf_j_m3);
         if (mat->growth_m_s > 0.0 && isfinite(u_peak_log))
             lu += log10(mat->growth_m_s) - u_peak_log;
@@ -514,11 +526,8 @@ double model_cluster_ber(const struct medium *m, unsigned layer,
 {
     const struct model_layer *ml = &m->model[layer];
     double ber = 0.0;
-    if (ml->ber_fresh > 0.0) {
-        /* SER(N) = SER0 (1 + (N/N0)^beta), §4.3, in the symbol domain */
-        double wear = 1.0 + pow((double)meta->cycles / ml->dow_n0, ml->dow_beta);
-        ber = ser_to_ber(fmin(ber_to_ser(ml->ber_fresh) * wear, 1.0));
-    }
+    if (ml->ber_fresh > 0.0) /* §4.3 in the symbol domain (recording.c) */
+        ber = ser_to_ber(recording_dow_ser(ml, meta->cycles));
     ber += ml->crosstalk_ber;
     return ber > 0.5 ? 0.5 : ber;
 }

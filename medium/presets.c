@@ -95,6 +95,9 @@ static void preset_bd_re_dl(struct medium_profile *p)
     p->na = 0.85;
     p->linear_velocity_m_s = 4.917;
     p->read_power_mw = 0.7; /* DL read power 0.6-0.8 mW: §3.5, §7.4 (EST) */
+    /* the §7.4 write strategies are the 1x ones; at 2x (or any speed) the drive scales
+     * them (recording.c) */
+    p->strategy_velocity_m_s = 4.917;
 
     /* production: Ar sputtering, no reactive gas (patent: Ar or Kr, optional N2/O2; §7.2) */
     snprintf(p->sputter_gas, sizeof p->sputter_gas, "Ar");
@@ -105,10 +108,10 @@ static void preset_bd_re_dl(struct medium_profile *p)
     struct medium_layer_profile *near = &p->layer[MEDIUM_LAYER_NEAR];
     snprintf(near->material, sizeof near->material, "Ge8Sb2Te11");
     near->peak_power_mw = 6.5;  /* §7.4 (EST) */
-    /* §7.4 gives 2.8 mW (EST); a drive calibrates its erase power (OPC), and the model's
-     * optimum for this layer is 3.10 mW (model.c): at 2.8 mW the 60 ns CET leaves 3.5e-8
-     * of old marks behind on every overwrite. */
-    near->erase_power_mw = 3.1;
+    /* §7.4 (EST). The model's optimum for this layer is 3.10 mW (model.c); with the 30 ns
+     * CET (material.c) 2.8 mW erases completely at 1x and leaves 3.5e-8 of old marks at
+     * 2x, far below anything the ECC notices. */
+    near->erase_power_mw = 2.8;
     near->bias_power_mw = 0.2;  /* §7.4 (EST) */
     near->film_rate_nm_s = 1.0; /* inside the patent's 0.1-3 nm/s (§7.2; EST choice) */
     near->dow_n0_cycles = 0;    /* derive: N0 3,000 for Ge8Sb2Te11, §7.3 (EST) */
@@ -146,16 +149,24 @@ static void preset_bd_re_dl(struct medium_profile *p)
     struct medium_model_profile *m = &p->model;
     m->ser0 = 1e-5;            /* SER0 ~ 1e-5: §4.3 (EST) */
     m->retention_sigma = 0.75; /* lognormal sigma_ln 0.5-1: §4.1 (EST) */
-    m->read_disturb_s = 1.0;   /* equivalent anneal seconds per read: §4.4 (EST) */
-    m->crosstalk = 1e-4;       /* inter-layer crosstalk ~1e-4: §4.4 (DER) */
+    /* read disturb comes from the read beam's heating (readout.c, §4.4); nothing on top */
+    m->read_disturb_s = 0.0;
+    m->crosstalk = 1e-4;       /* inter-layer crosstalk ~1e-4 at the 25 um spacer: §4.4 (DER) */
     /* Neighbour heating fraction f: §4.4 gives 0.3-0.5 (EST). Through the §4.2 growth law
      * f = 0.3 already costs far-layer marks 5e-4 of their median life per neighbour pass
      * (18 % loss after 1,000 neighbour writes), which no BD-RE passing its 1,000-cycle
      * overwrite spec could; 0.25 costs 6e-7 per pass. EST below the reference's range. */
     m->cross_erase = 0.25;
     m->defect_density_per_cm2 = 0; /* 0 = derive from sputtering (model.c); < 0 = none */
-    m->stuck_onset = 20;       /* Weibull scale of cell endurance, x N0: EST */
-    m->stuck_shape = 3;        /* Weibull shape: EST */
+    /* No stuck cells on the optical disc: what wears a BD-RE with overwrites (§1.5: mass
+     * transport, S diffusion, thermal-stress cracks) is the §4.3 SER(N) law already;
+     * stuck-SET/RESET cells are the PCM mechanisms ([S24], [S65]) and had no source for a
+     * disc (they made the far layer fail at ~725 overwrites, below the 1,000 of §9.6). */
+    m->stuck_onset = 0;
+    m->stuck_shape = 3;        /* Weibull shape, used only with an onset: EST */
+    /* SER_first of §4.3, the DOW-1...10 bump: EST (§9.6 found it documented nowhere);
+     * 3x SER0, so a fresh disc's first overwrites stay 5x below the 2e-4 limit */
+    m->dow_first_ser = 3e-5;
 
     /* spare areas per layer, scaled to the capacity: ISA 256 MiB and OSA 512 MiB of the
      * real 381,856-cluster layer (4,096 and 8,192 clusters, ~1.07 % and ~2.15 %):

@@ -82,6 +82,8 @@ static const struct field fields[] = {
     {SEC_DRIVE, "na", T_DOUBLE, P(na), 0.1, 1.5, 0},
     {SEC_DRIVE, "linear_velocity_m_s", T_DOUBLE, P(linear_velocity_m_s), 0, 100, LO_OPEN},
     {SEC_DRIVE, "read_power_mw", T_DOUBLE, P(read_power_mw), 0, 50, 0},
+    /* 0: the write-strategy powers are for linear_velocity_m_s itself */
+    {SEC_DRIVE, "strategy_velocity_m_s", T_DOUBLE, P(strategy_velocity_m_s), 0, 100, 0},
     {SEC_PRODUCTION, "sputter_gas", T_GAS, P(sputter_gas), 0, 0, 0},
     {SEC_PRODUCTION, "n2_fraction", T_DOUBLE, P(n2_fraction), 0, 1, 0},
     {SEC_PRODUCTION, "o2_fraction", T_DOUBLE, P(o2_fraction), 0, 1, 0},
@@ -112,8 +114,10 @@ static const struct field fields[] = {
     {SEC_MODEL, "cross_erase", T_DOUBLE, M(cross_erase), 0, 1, 0},
     /* 0 derives the density from the sputtering parameters; a negative value means none */
     {SEC_MODEL, "defect_density_per_cm2", T_DOUBLE, M(defect_density_per_cm2), -1, 1e6, 0},
-    {SEC_MODEL, "stuck_onset", T_DOUBLE, M(stuck_onset), 0, 1e9, LO_OPEN},
+    /* 0: no stuck cells */
+    {SEC_MODEL, "stuck_onset", T_DOUBLE, M(stuck_onset), 0, 1e9, 0},
     {SEC_MODEL, "stuck_shape", T_DOUBLE, M(stuck_shape), 0, 100, LO_OPEN},
+    {SEC_MODEL, "dow_first_ser", T_DOUBLE, M(dow_first_ser), 0, 0.1, 0},
     /* a spare area: SIZE or PERCENT of the layer; offset names the fraction */
     {SEC_FORMAT, "inner_spare", T_SPARE, F(inner_spare_fraction), 0, 0.5, 0},
     {SEC_FORMAT, "outer_spare", T_SPARE, F(outer_spare_fraction), 0, 0.5, 0},

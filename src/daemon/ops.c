@@ -183,6 +183,11 @@ static void phasefs_ll_init(void *userdata, struct fuse_conn_info *conn)
     /* libpfs truncates on open(O_TRUNC) itself, after its permission check. */
     if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
         conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+    /* libpfs clears set-user-ID/set-group-ID itself on a write, truncate or chown by
+     * someone else (perm.c); without this the kernel asks for it as a chmod in the
+     * writer's name, which only the owner may do. */
+    if (conn->capable & FUSE_CAP_HANDLE_KILLPRIV)
+        conn->want |= FUSE_CAP_HANDLE_KILLPRIV;
     if (conn->capable & FUSE_CAP_READDIRPLUS)
         conn->want |= FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
     /* Big writes: up to 1 MiB per request (libfuse caps this at its buffer size). */

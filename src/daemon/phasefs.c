@@ -53,6 +53,8 @@ struct phasefs_options {
     char *cache_clusters;     /* NULL or 0: libpfs's default (64) */
     int read_only;            /* -o ro (kept for the kernel too) */
     int fsname_given;         /* -o fsname=... given: do not add ours */
+    int allow_other;          /* -o allow_other: other users reach the mount */
+    int default_permissions;  /* -o default_permissions given */
     int show_help, show_version;
     char *image;              /* first non-option argument */
     char *mountpoint;         /* second (also left for fuse_parse_cmdline) */
@@ -60,7 +62,8 @@ struct phasefs_options {
     int too_many;
 };
 
-enum { KEY_RO, KEY_RW, KEY_FSNAME, KEY_HELP, KEY_VERSION };
+enum { KEY_RO, KEY_RW, KEY_FSNAME, KEY_ALLOW_OTHER, KEY_DEFAULT_PERMISSIONS, KEY_HELP,
+       KEY_VERSION };
 
 #define PHASEFS_OPT(t, field, v) {t, offsetof(struct phasefs_options, field), v}
 static const struct fuse_opt phasefs_opts[] = {
@@ -72,6 +75,8 @@ static const struct fuse_opt phasefs_opts[] = {
     FUSE_OPT_KEY("ro", KEY_RO),
     FUSE_OPT_KEY("rw", KEY_RW),
     FUSE_OPT_KEY("fsname=", KEY_FSNAME),
+    FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+    FUSE_OPT_KEY("default_permissions", KEY_DEFAULT_PERMISSIONS),
     FUSE_OPT_KEY("-h", KEY_HELP),
     FUSE_OPT_KEY("--help", KEY_HELP),
     FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -130,6 +135,12 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
         return 1;
     case KEY_FSNAME:
         o->fsname_given = 1;
+        return 1;
+    case KEY_ALLOW_OTHER:
+        o->allow_other = 1;
+        return 1;
+    case KEY_DEFAULT_PERMISSIONS:
+        o->default_permissions = 1;
         return 1;
     case KEY_HELP:
         o->show_help = 1;
@@ -491,6 +502,13 @@ int main(int argc, char **argv)
         if (rc < 0)
             goto nomem;
     }
+
+    /* With allow_other, some checks never reach the daemon: a path walk through names
+     * the kernel has cached (entry_timeout) asks nothing, and a FIFO is opened by the
+     * kernel alone. Only the kernel can check those, so it must (phasefs(8)). */
+    if (o.allow_other && !o.default_permissions &&
+        fuse_opt_add_arg(&args, "-odefault_permissions") < 0)
+        goto nomem;
 
     /* Unknown -o options are found here, before anything is opened. */
     se = fuse_session_new(&args, &phasefs_ll_ops, sizeof phasefs_ll_ops, &d);

@@ -785,10 +785,62 @@ static int fill_owners(struct ck *k)
 
 /* ---- fixity ------------------------------------------------------------------------- */
 
-static void check_fixity(struct ck *k)
+/* One file being hashed: its clusters are read from the medium (fixity.c hashes holes). */
+struct ck_hash {
+    struct ck *k;
+    struct fs_inode *ip;
+    const char *path, *qw;
+    const struct ck_fix *qf;
+    bool ok;
+};
+
+static int ck_cluster(void *arg, uint64_t idx, uint8_t *buf)
 {
-    struct pfs *fs = k->fs;
+    struct ck_hash *h = arg;
+    struct ck *k = h->k;
+    uint64_t lcn = fs_ext_get(h->ip, idx), off = idx << FS_CLUSTER_SHIFT;
+    uint64_t len = h->ip->size - off < FS_CLUSTER ? h->ip->size - off : FS_CLUSTER;
+    if (lcn >= k->fs->total_lcns) { /* reported as BAD_LCN: reads as a hole */
+        memset(buf, 0, FS_CLUSTER);
+        return 0;
+    }
+    if (sector_read(k->fs->dev, lcn, buf, NULL) == 0)
+        return 0;
+    size_t before = k->rep->count;
+    problem(k, PFS_CHECK_UNREADABLE, h->ip->ino, lcn, h->path, h->qf,
+            "bytes %llu-%llu (LCN %llu) cannot be read back; %s", (unsigned long long)off,
+            (unsigned long long)(off + len - 1), (unsigned long long)lcn, h->qw);
+    if (k->rep->count > before)
+        k->rep->problems[before].offset = off;
+    h->ok = false;
+    if (k->rescue)
+        return -EIO; /* one line: the whole file leaves the tree */
+    memset(buf, 0, FS_CLUSTER);
+    return 0;
+}
+
+static uint64_t ck_next_data(void *arg, uint64_t idx)
+{
+    return fs_ext_next(((struct ck_hash *)arg)->ip, idx);
+}
+
+static bool ck_cancelled(void *arg)
+{
+    const struct pfs_check_options *o = ((struct ck_hash *)arg)->k->opt;
+    return o->cancel && *o->cancel;
+}
+
+/* Every file against its digest. Zeros of holes are hashed, unread, within a budget of
+ * PFS_CHECK_HOLE_BUDGET plus the data bytes of the tree, so the time stays bounded by
+ * what is allocated; a file whose holes exceed what is left is counted in
+ * files_sparse and not hashed. Returns 0 or -ECANCELED. */
+static int check_fixity(struct ck *k)
+{
     char path[PFS_PATH_MAX];
+    uint64_t budget = PFS_CHECK_HOLE_BUDGET;
+    for (size_t i = 0; i < k->ninodes; i++)
+        if (S_ISREG(k->inodes[i]->mode))
+            budget += (uint64_t)k->inodes[i]->next << FS_CLUSTER_SHIFT;
     for (size_t i = 0; i < k->ninodes; i++) {
         struct fs_inode *ip = k->inodes[i];
         if (!S_ISREG(ip->mode) || !k->reach[i])
@@ -796,6 +848,8 @@ static void check_fixity(struct ck *k)
         path_of(k, i, path, sizeof path);
         if (strlen(k->subtree) && !under(k, path))
             continue;
+        if (k->opt->cancel && *k->opt->cancel)
+            return -ECANCELED;
         /* after a rescue every file must prove its content, or leave the tree */
         const struct ck_fix *qf =
             k->rescue ? &(struct ck_fix){.kind = FIX_QUARANTINE, .ino = ip->ino} : NULL;
@@ -808,40 +862,36 @@ static void check_fixity(struct ck *k)
                         "keep it (restore it from a copy)", PFS_FIXITY_XATTR);
             continue;
         }
-        crypto_generichash_state st;
         uint8_t dg[PFS_FIXITY_BYTES];
-        bool ok = true;
-        crypto_generichash_init(&st, NULL, 0, PFS_FIXITY_BYTES);
+        struct ck_hash h = {k, ip, path, qw, qf, true};
+        int rc;
         if (ip->flags & FS_I_INLINE) {
-            crypto_generichash_update(&st, ip->payload, ip->payload_len);
+            crypto_generichash(dg, sizeof dg, ip->payload, ip->payload_len, NULL, 0);
         } else {
-            for (uint64_t off = 0; off < ip->size; off += FS_CLUSTER) {
-                uint64_t lcn = fs_ext_get(ip, off >> FS_CLUSTER_SHIFT);
-                uint64_t len = ip->size - off < FS_CLUSTER ? ip->size - off : FS_CLUSTER;
-                if (lcn == FS_LCN_NONE || lcn >= fs->total_lcns) {
-                    memset(k->buf2, 0, FS_CLUSTER);
-                } else if (sector_read(fs->dev, lcn, k->buf2, NULL) < 0) {
-                    size_t before = k->rep->count;
-                    problem(k, PFS_CHECK_UNREADABLE, ip->ino, lcn, path, qf,
-                            "bytes %llu-%llu (LCN %llu) cannot be read back; %s",
-                            (unsigned long long)off, (unsigned long long)(off + len - 1),
-                            (unsigned long long)lcn, qw);
-                    if (k->rep->count > before)
-                        k->rep->problems[before].offset = off;
-                    ok = false;
-                    if (k->rescue)
-                        break; /* one line: the whole file leaves the tree */
-                    continue;
-                }
-                crypto_generichash_update(&st, k->buf2, len);
+            uint64_t data = (uint64_t)ip->next << FS_CLUSTER_SHIFT;
+            uint64_t holes = ip->size > data ? ip->size - data : 0;
+            if (holes > budget) {
+                k->rep->files_sparse++;
+                if (k->rescue)
+                    problem(k, PFS_CHECK_FIXITY, ip->ino, FS_LCN_NONE, path, qf,
+                            "%llu bytes of holes, beyond what fsck hashes; the rebuilt tree "
+                            "does not keep it (restore it from a copy)",
+                            (unsigned long long)holes);
+                continue;
             }
+            budget -= holes;
+            struct fs_fixity_src src = {ck_cluster, ck_next_data, ck_cancelled, &h};
+            if ((rc = fs_fixity_hash(&src, ip->size, k->buf2, dg)) == -ECANCELED)
+                return rc;
+            if (rc < 0)
+                h.ok = false;
         }
-        crypto_generichash_final(&st, dg, sizeof dg);
-        k->rep->files_hashed += ok;
-        if (ok && memcmp(dg, ip->digest, sizeof dg) != 0)
+        k->rep->files_hashed += h.ok;
+        if (h.ok && memcmp(dg, ip->digest, sizeof dg) != 0)
             problem(k, PFS_CHECK_FIXITY, ip->ino, FS_LCN_NONE, path, qf,
                     "content differs from its fixity digest (%s); %s", PFS_FIXITY_XATTR, qw);
     }
+    return 0;
 }
 
 /* ---- repair ------------------------------------------------------------------------- */
@@ -1233,8 +1283,8 @@ int pfs_check(struct medium *m, const struct pfs_check_options *opt,
     check_model(&k);
     if (opt->owners && !k.err && (rc = fill_owners(&k)) < 0)
         goto done;
-    if (opt->fixity || k.rescue)
-        check_fixity(&k);
+    if ((opt->fixity || k.rescue) && (rc = check_fixity(&k)) < 0)
+        goto done; /* cancelled: nothing repaired, nothing written */
     if (k.err) {
         rc = k.err;
         goto done;

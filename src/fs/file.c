@@ -1,9 +1,8 @@
 /*
  * file.c — file data (DESIGN.md "src/fs": data copy-on-write in whole clusters, small
  * files packed): open/create/release handles, read, write, truncate, fsync, the
- * per-file dirty cluster cache, the clean cluster cache, and the fixity digest
- * (BLAKE2b-256 via libsodium crypto_generichash) brought up to date on the last close
- * after writing.
+ * per-file dirty cluster cache and the clean cluster cache. Every change of content
+ * tells fixity.c (fs_fixity_changed); the last close hands the digest over to it.
  *
  * Rules:
  * (1) A regular file of at most FS_INLINE_MAX bytes that never had clusters keeps its
@@ -287,60 +286,6 @@ int fs_flush_data(struct pfs *fs, struct fs_inode *ip)
     return 0;
 }
 
-/* ---- fixity ------------------------------------------------------------------------- */
-
-static void hs_drop(struct fs_inode *ip)
-{
-    free(ip->hs);
-    ip->hs = NULL;
-    ip->hs_off = 0;
-}
-
-static void hs_start(struct fs_inode *ip)
-{
-    if (!ip->hs)
-        ip->hs = aligned_alloc(64, (sizeof *ip->hs + 63) & ~(size_t)63);
-    if (ip->hs) {
-        crypto_generichash_init(ip->hs, NULL, 0, PFS_FIXITY_BYTES);
-        ip->hs_off = 0;
-    }
-}
-
-int fs_fixity_update(struct pfs *fs, struct fs_inode *ip)
-{
-    if (!S_ISREG(ip->mode) || (ip->flags & FS_I_DIGEST))
-        return 0;
-    if (ip->hs && ip->hs_off == ip->size) {
-        crypto_generichash_final(ip->hs, ip->digest, PFS_FIXITY_BYTES);
-        hs_drop(ip);
-    } else {
-        crypto_generichash_state *st = aligned_alloc(64, (sizeof *st + 63) & ~(size_t)63);
-        if (!st)
-            return -ENOMEM;
-        crypto_generichash_init(st, NULL, 0, PFS_FIXITY_BYTES);
-        if (ip->flags & FS_I_INLINE) {
-            crypto_generichash_update(st, ip->payload, ip->payload_len);
-        } else {
-            for (uint64_t off = 0; off < ip->size; off += FS_CLUSTER) {
-                int rc = cluster_read_locked(fs, ip, off >> FS_CLUSTER_SHIFT, fs->iobuf2);
-                if (rc < 0) {
-                    free(st);
-                    report_io(fs, ip, off, "fixity digest not computed: cluster unreadable");
-                    return rc;
-                }
-                uint64_t n = ip->size - off < FS_CLUSTER ? ip->size - off : FS_CLUSTER;
-                crypto_generichash_update(st, fs->iobuf2, n);
-            }
-        }
-        crypto_generichash_final(st, ip->digest, PFS_FIXITY_BYTES);
-        free(st);
-        hs_drop(ip);
-    }
-    ip->flags |= FS_I_DIGEST;
-    fs_mark_dirty(fs, ip);
-    return 0;
-}
-
 /* ---- truncate ----------------------------------------------------------------------- */
 
 static void defer_cb(struct pfs *fs, uint64_t lcn)
@@ -413,11 +358,14 @@ int fs_file_truncate(struct pfs *fs, struct fs_inode *ip, uint64_t size)
         }
     }
     ip->size = size;
-    ip->flags &= ~FS_I_DIGEST;
+    fs_fixity_changed(fs, ip);
     if (size == 0 && ip->writers)
-        hs_start(ip);
+        fs_fixity_stream_begin(ip);
     else if (!ip->hs || ip->hs_off > size)
-        hs_drop(ip);
+        fs_fixity_stream_drop(ip);
+    /* the truncate is done; a digest that cannot be queued now is queued when asked */
+    if (!ip->writers)
+        (void)fs_fixity_settle(fs, ip);
     fs_mark_dirty(fs, ip);
     return 0;
 }
@@ -459,7 +407,7 @@ static int open_locked(struct pfs *fs, const struct pfs_ctx *ctx, struct fs_inod
     if (writes(flags) && S_ISREG(ip->mode)) {
         ip->writers++;
         if (ip->writers == 1 && ip->size == 0)
-            hs_start(ip);
+            fs_fixity_stream_begin(ip);
     }
     return 0;
 }
@@ -523,7 +471,7 @@ int pfs_release(struct pfs *fs, uint64_t ino, uint64_t fh)
         rc = -EBADF;
         goto out;
     }
-    bool wrote = h->wrote, w = writes(h->flags);
+    bool w = writes(h->flags);
     h->used = false;
     if (!ip)
         goto out; /* a directory removed while open */
@@ -534,10 +482,10 @@ int pfs_release(struct pfs *fs, uint64_t ino, uint64_t fh)
         fs_inode_drop(fs, ip);
         goto out;
     }
-    if (wrote && ip->writers == 0 && !fs->read_only)
-        rc = fs_fixity_update(fs, ip);
+    if (w && ip->writers == 0 && !fs->read_only)
+        (void)fs_fixity_settle(fs, ip); /* else queued when asked (getxattr) */
     if (ip->writers == 0)
-        hs_drop(ip);
+        fs_fixity_stream_drop(ip);
     int crc = fs_commit_maybe(fs);
     rc = rc < 0 ? rc : crc;
 out:
@@ -558,23 +506,33 @@ struct rd_piece {
 ssize_t pfs_read(struct pfs *fs, uint64_t ino, uint64_t fh, void *buf, size_t size,
                  uint64_t off)
 {
-    struct rd_piece pc[READ_ROUND];
-    uint8_t *out = buf;
-    size_t done = 0;
-    ssize_t rc = 0;
+    ssize_t rc;
 
     if (!fs || (!buf && size))
         return -EINVAL;
     pthread_mutex_lock(&fs->lock);
     struct fs_inode *ip = fs_iget(fs, ino);
-    if (!ip || !handle_get(fs, ino, fh)) {
+    if (!ip || !handle_get(fs, ino, fh))
         rc = ip ? -EBADF : -ENOENT;
-        goto out;
-    }
-    if (ip->dir) {
+    else if (ip->dir)
         rc = -EISDIR;
-        goto out;
-    }
+    else
+        rc = fs_read_locked(fs, ino, buf, size, off);
+    if (rc > 0)
+        fs->st.bytes_read += (uint64_t)rc;
+    pthread_mutex_unlock(&fs->lock);
+    return rc;
+}
+
+ssize_t fs_read_locked(struct pfs *fs, uint64_t ino, void *buf, size_t size, uint64_t off)
+{
+    struct rd_piece pc[READ_ROUND];
+    uint8_t *out = buf;
+    size_t done = 0;
+    ssize_t rc = 0;
+    struct fs_inode *ip = fs_iget(fs, ino);
+    if (!ip)
+        return -ENOENT;
     if (off >= ip->size || size == 0)
         goto out;
     if (size > ip->size - off)
@@ -646,9 +604,6 @@ ssize_t pfs_read(struct pfs *fs, uint64_t ino, uint64_t fh, void *buf, size_t si
             break;
     }
 out:
-    if (rc == 0)
-        fs->st.bytes_read += done;
-    pthread_mutex_unlock(&fs->lock);
     return rc < 0 ? rc : (ssize_t)done;
 }
 
@@ -706,21 +661,21 @@ static ssize_t write_locked(struct pfs *fs, struct fs_inode *ip, struct fs_handl
                 /* complete: write it behind now (rule 2) */
                 if ((rc = flush_one(fs, ip, (size_t)(d - ip->dirty))) < 0) {
                     report_io(fs, ip, pos, "data cluster write failed");
-                    return rc;
+                    /* The bytes copied so far stay in the file (this cluster stays
+                     * dirty and goes out at the next commit): the content changed, so
+                     * the digest goes, and the clusters before this one count. */
+                    fs_fixity_stream_drop(ip);
+                    fs_fixity_changed(fs, ip);
+                    ip->mtime = ip->ctime = fs_now();
+                    fs_mark_dirty(fs, ip);
+                    return done > len ? (ssize_t)(done - len) : rc;
                 }
             }
         }
         size = done;
         end = off + size;
     }
-    if (ip->hs) {
-        if (off == ip->hs_off) {
-            crypto_generichash_update(ip->hs, src, size);
-            ip->hs_off = end;
-        } else {
-            hs_drop(ip);
-        }
-    }
+    fs_fixity_stream_feed(ip, off, src, size);
     return (ssize_t)size;
 }
 
@@ -751,7 +706,7 @@ ssize_t pfs_write(struct pfs *fs, uint64_t ino, uint64_t fh, const void *buf, si
          * set-group-ID); the writer is whoever opened the handle */
         struct pfs_ctx who = {.uid = h->uid, .gid = 0};
         fs_kill_suid(&who, ip);
-        ip->flags &= ~FS_I_DIGEST;
+        fs_fixity_changed(fs, ip);
         ip->mtime = ip->ctime = fs_now();
         h->wrote = true;
         fs_mark_dirty(fs, ip);

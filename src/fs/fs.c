@@ -106,6 +106,7 @@ static void fs_free(struct pfs *fs)
     for (size_t i = 0; i < fs->npool; i++)
         free(fs->pool[i]);
     free(fs->pool);
+    fs_fixity_stop(fs, false);
     pthread_mutex_destroy(&fs->lock);
     pthread_mutex_destroy(&fs->pool_lock);
     pthread_cond_destroy(&fs->cond);
@@ -295,6 +296,8 @@ int pfs_mount(struct medium *m, const struct pfs_mount_options *opt, struct pfs 
         goto fail;
     if (replayed && !fs->read_only && (rc = fs_checkpoint(fs)) < 0)
         goto fail;
+    if ((rc = fs_fixity_start(fs)) < 0)
+        goto fail;
     if (!fs->read_only) {
         if (pthread_create(&fs->thread, NULL, commit_thread, fs) != 0) {
             rc = -ENOMEM;
@@ -328,6 +331,7 @@ int pfs_unmount(struct pfs *fs)
     int rc = 0;
     if (!fs)
         return 0;
+    fs_fixity_stop(fs, true); /* its digests go into the last commit */
     stop_thread(fs);
     pthread_mutex_lock(&fs->lock);
     if (!fs->read_only) {
@@ -347,6 +351,7 @@ void pfs_test_abandon(struct pfs *fs)
 {
     if (!fs)
         return;
+    fs_fixity_stop(fs, false);
     stop_thread(fs);
     sector_close(fs->dev); /* sector statistics only; no filesystem structure */
     fs->dev = NULL;

@@ -13,7 +13,8 @@
  *   fs.c         mkfs, mount, unmount, sync, statfs, stats, the commit thread
  *   perm.c       permission rules (POSIX DAC, sticky bit, set-ID clearing)
  *   namei.c      namespace operations
- *   file.c       open/read/write/fsync, data cluster caches, fixity digest
+ *   file.c       open/read/write/fsync, data cluster caches
+ *   fixity.c     the fixity digest: streaming, the background worker, the hasher
  *   xattr.c      extended attributes
  *
  * Memory (bounded, per mounted filesystem):
@@ -39,6 +40,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -209,8 +211,11 @@ struct fs_inode {
     struct fs_dirty *dirty;         /* dirty data clusters (unsorted, small) */
     size_t ndirty, dirty_cap;
     uint32_t opens, writers;        /* open handles; those open for writing */
-    crypto_generichash_state *hs;   /* streaming fixity of [0, hs_off) or NULL */
+    crypto_generichash_state *hs;   /* fixity state of [0, hs_off) or NULL (fixity.c) */
     uint64_t hs_off;
+    uint64_t cgen;                  /* content generation: +1 at every change (fixity.c) */
+    int fx_err;                     /* the background digest failed (-EIO), 0 */
+    bool fx_queued;                 /* waiting in fs->fx.queue */
     uint64_t hint_parent;           /* a directory that held it (for report paths) */
     bool attr_dirty;                /* its R_INODE is owed to the next commit */
     struct fs_inode *dnext, *dprev; /* the attr_dirty list */
@@ -262,6 +267,18 @@ struct fs_handle {
 };
 
 /* ---- the filesystem ------------------------------------------------------------------ */
+
+/* The fixity worker (fixity.c). [L] except abandon, which the worker polls unlocked. */
+struct fs_fixity {
+    pthread_t thread;
+    pthread_cond_t work;             /* the worker waits for a job */
+    pthread_cond_t done;             /* getxattr waits for a digest (CLOCK_MONOTONIC) */
+    uint64_t *queue;                 /* inodes wanting a digest, in order */
+    size_t nq, qcap;
+    uint64_t cur_ino;                /* being hashed now, 0 none */
+    atomic_bool abandon;             /* the current job's content changed or went */
+    bool inited, started, stop, draining;
+};
 
 /*
  * Lock rules. fs->lock (mutex) guards everything below marked [L]. Data clusters are
@@ -327,6 +344,8 @@ struct pfs {
     uint8_t **pool;
     size_t npool, pool_cap;
 
+    struct fs_fixity fx;
+
     /* the commit thread: lock + cond */
     pthread_t thread;
     pthread_cond_t cond;
@@ -361,6 +380,8 @@ size_t fs_dir_seek(const struct fs_dir *d, uint64_t off);
 
 /* Extent map: the LCN of file cluster idx, FS_LCN_NONE for a hole. */
 uint64_t fs_ext_get(const struct fs_inode *ip, uint64_t idx);
+/* The first extent index >= idx, UINT64_MAX when none. */
+uint64_t fs_ext_next(const struct fs_inode *ip, uint64_t idx);
 /* Set (lcn != NONE) or remove; *old gets the previous LCN or NONE. */
 int fs_ext_set(struct fs_inode *ip, uint64_t idx, uint64_t lcn, uint64_t *old);
 struct fs_xattr *fs_xattr_find(struct fs_inode *ip, const char *name);
@@ -488,8 +509,52 @@ void fs_pool_put(struct pfs *fs, uint8_t *buf);
 void fs_report(struct pfs *fs, int err, const char *path, uint64_t off, const char *what);
 /* Path of ino for reports (best effort, "" when unknown). */
 void fs_path_of(struct pfs *fs, uint64_t ino, char *buf, size_t cap);
-/* Content digest: up to date after this (reads the file when needed). */
-int fs_fixity_update(struct pfs *fs, struct fs_inode *ip);
+/* Read [off, off + size) of ino into buf, clipped at its size; holes read as zeros.
+ * Holds fs->lock and drops it while clusters are decoded (file.c rule 3): the inode may
+ * be gone on return. Returns the bytes read, -ENOENT, -EIO or -ENOMEM. */
+ssize_t fs_read_locked(struct pfs *fs, uint64_t ino, void *buf, size_t size, uint64_t off);
+
+/* ---- fixity.c ----------------------------------------------------------------------- */
+/* Where fs_fixity_hash gets a file's content. */
+struct fs_fixity_src {
+    /* File cluster idx into buf (FS_CLUSTER bytes): 0, or a negative errno that stops
+     * the hash. Never called for a hole. */
+    int (*cluster)(void *arg, uint64_t idx, uint8_t *buf);
+    /* The first cluster index >= idx that may hold data (UINT64_MAX: none); the
+     * clusters before it are holes and hash as zeros, unread. */
+    uint64_t (*next_data)(void *arg, uint64_t idx);
+    /* NULL, or true to stop: the hash returns -ECANCELED (polled every MiB). */
+    bool (*cancelled)(void *arg);
+    void *arg;
+};
+/* Hash bytes [from, to) of the content from src into st; buf is FS_CLUSTER bytes of
+ * scratch. Returns 0, -ECANCELED or what src->cluster returned. Takes no lock itself. */
+int fs_fixity_feed(const struct fs_fixity_src *src, crypto_generichash_state *st,
+                   uint64_t from, uint64_t to, uint8_t *buf);
+/* BLAKE2b-256 of the first size bytes of content from src (fs_fixity_feed). */
+int fs_fixity_hash(const struct fs_fixity_src *src, uint64_t size, uint8_t *buf,
+                   uint8_t out[PFS_FIXITY_BYTES]);
+/* The first index >= idx holding an extent or a dirty cluster of ip. [L] */
+uint64_t fs_fixity_next_data(const struct fs_inode *ip, uint64_t idx);
+/* The streaming digest of a file written in order from offset 0. [L] */
+void fs_fixity_stream_begin(struct fs_inode *ip);
+void fs_fixity_stream_feed(struct fs_inode *ip, uint64_t off, const uint8_t *src, size_t n);
+void fs_fixity_stream_drop(struct fs_inode *ip);
+/* ip's content changed (any byte, or its size): the digest is void. [L] */
+void fs_fixity_changed(struct pfs *fs, struct fs_inode *ip);
+/* ip is about to be freed: a hash of it under way stops. [L] */
+void fs_fixity_forget(struct pfs *fs, struct fs_inode *ip);
+/* Nobody writes ip: make its digest final now (streamed or inline) or queue it for the
+ * worker. 0, -ENOMEM, -EAGAIN (no worker). [L] */
+int fs_fixity_settle(struct pfs *fs, struct fs_inode *ip);
+/* Wait (fs->lock released meanwhile) for ino's digest: 0 once FS_I_DIGEST is set,
+ * -EAGAIN after FIXITY_WAIT_MS, -ENODATA if opened for writing meanwhile, -ENOENT,
+ * -EIO (a cluster could not be read). [L] */
+int fs_fixity_wait(struct pfs *fs, uint64_t ino);
+/* The worker: started at mount; stopped at unmount, with drain after the queue's files
+ * up to FIXITY_UNMOUNT_MAX bytes are hashed. */
+int fs_fixity_start(struct pfs *fs);
+void fs_fixity_stop(struct pfs *fs, bool drain);
 
 /* ---- fs.c hooks for check.c -------------------------------------------------------- */
 /* A filesystem object on dev (which stays the caller's) with nothing loaded. */

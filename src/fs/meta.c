@@ -331,6 +331,12 @@ uint64_t fs_ext_get(const struct fs_inode *ip, uint64_t idx)
     return i < ip->next && ip->ext[i].idx == idx ? ip->ext[i].lcn : FS_LCN_NONE;
 }
 
+uint64_t fs_ext_next(const struct fs_inode *ip, uint64_t idx)
+{
+    size_t i = ext_lower(ip, idx);
+    return i < ip->next ? ip->ext[i].idx : UINT64_MAX;
+}
+
 int fs_ext_set(struct fs_inode *ip, uint64_t idx, uint64_t lcn, uint64_t *old)
 {
     size_t i = ext_lower(ip, idx);

@@ -72,6 +72,7 @@ static int get_dir(struct pfs *fs, uint64_t ino, struct fs_inode **dp)
 
 void fs_inode_drop(struct pfs *fs, struct fs_inode *ip)
 {
+    fs_fixity_forget(fs, ip);
     for (size_t i = 0; i < ip->next; i++)
         (void)fs_alloc_defer(fs, ip->ext[i].lcn);
     fs_log_free(fs, ip->ino);

@@ -1,6 +1,7 @@
 /*
  * perm.c — permission rules, checked in the library for every caller whatever the
- * mount options (the daemon may run with allow_other and without default_permissions).
+ * mount options (the daemon adds default_permissions to allow_other, as some checks
+ * never reach it, but libpfs does not rely on the kernel).
  * POSIX.1-2017 discretionary access control as Linux applies it: owner, group
  * (primary and supplementary), other; uid 0 passes read/write checks and execute when
  * some x bit is set; the sticky-directory deletion rule; who may chmod, chown and set
@@ -52,13 +53,25 @@ int fs_sticky_ok(const struct pfs_ctx *ctx, const struct fs_inode *dp,
     return -EPERM;
 }
 
+/* A kernel that leaves set-user-ID/set-group-ID to itself asks for their removal
+ * before a write as a chmod in the writer's name. Anyone who may write the file may
+ * clear them by writing, so such a chmod takes nothing more than write permission. */
+static bool kill_suid_only(const struct pfs_ctx *ctx, const struct fs_inode *ip,
+                           uint32_t mode)
+{
+    uint32_t old = ip->mode & 07777, want = mode & 07777;
+    uint32_t gone = old & ~want;
+    return S_ISREG(ip->mode) && (want & ~old) == 0 && gone &&
+           (gone & ~(uint32_t)(S_ISUID | S_ISGID)) == 0 && fs_perm(ctx, ip, W_OK) == 0;
+}
+
 int fs_setattr_check(const struct pfs_ctx *ctx, const struct fs_inode *ip,
                      const struct pfs_setattr *sa, unsigned fields, bool write_handle)
 {
     bool root = ctx->uid == 0, owner = ctx->uid == ip->uid;
     int rc;
 
-    if ((fields & PFS_SET_MODE) && !root && !owner)
+    if ((fields & PFS_SET_MODE) && !root && !owner && !kill_suid_only(ctx, ip, sa->mode))
         return -EPERM;
     if ((fields & PFS_SET_UID) && !root && (sa->uid != ip->uid || !owner))
         return -EPERM;

@@ -3,6 +3,9 @@
  * removexattr(2) as Linux defines them): the user., trusted. and security. namespaces
  * stored per inode in the metadata, and the read-only user.phasefs.* names that the
  * filesystem synthesises — user.phasefs.blake2b, the fixity digest in lowercase hex.
+ * The synthesised names are read by name and never listed, as the .phasefs control
+ * directory is reached but not listed: cp -a and rsync -aX copy what listxattr lists,
+ * and a digest copied to another filesystem goes stale at the first write there.
  * Permission rules follow Linux's xattr_permission(): user.* needs read/write access and
  * exists on regular files and directories only; trusted.* is root's. system.* (ACLs)
  * is not supported.
@@ -164,8 +167,11 @@ ssize_t pfs_getxattr(struct pfs *fs, const struct pfs_ctx *ctx, uint64_t ino,
             rc = -ENODATA;
             goto out;
         }
-        if (!(ip->flags & FS_I_DIGEST) && (rc = fs_fixity_update(fs, ip)) < 0)
+        /* not computed yet: wait for this file only, the lock released (fixity.c
+         * rule 4); -EAGAIN when it takes longer */
+        if (!(ip->flags & FS_I_DIGEST) && (rc = fs_fixity_wait(fs, ino)) < 0)
             goto out;
+        ip = fs_iget(fs, ino);
         hex(ip->digest, hexbuf);
         v = (const uint8_t *)hexbuf;
         vlen = sizeof hexbuf;
@@ -206,17 +212,10 @@ ssize_t pfs_listxattr(struct pfs *fs, const struct pfs_ctx *ctx, uint64_t ino, c
     size_t need = 0;
     for (int pass = 0; pass < 2; pass++) {
         size_t pos = 0;
-        for (size_t i = 0; i <= ip->nxa; i++) {
-            const char *n;
-            if (i < ip->nxa) {
-                n = ip->xa[i].name;
-                if (ns_of(n) == NS_TRUSTED && ctx->uid != 0)
-                    continue;
-            } else {
-                if (!fixity_visible(ip))
-                    continue;
-                n = PFS_FIXITY_XATTR;
-            }
+        for (size_t i = 0; i < ip->nxa; i++) {
+            const char *n = ip->xa[i].name;
+            if (ns_of(n) == NS_TRUSTED && ctx->uid != 0)
+                continue;
             size_t l = strlen(n) + 1;
             if (pass == 1)
                 memcpy(list + pos, n, l);

@@ -54,6 +54,18 @@ fs_mount() {
     return 1
 }
 
+# fs_mount_or_stop IMAGE MNT [phasefs options...]: fs_mount as a test result; when the
+# mount does not come up, show the daemon's log and end the script.
+fs_mount_or_stop() {
+    fs_mount "$@"
+    tap_result $? "mount${3:+ with ${*:3}}"
+    if ! fs_is_mounted "$2"; then
+        sed 's/^/# daemon: /' "$DAEMON_LOG" >&2
+        tap_done
+        exit 1
+    fi
+}
+
 # fs_umount MNT: unmount, then wait for the daemon (its final flush); returns the
 # daemon's exit status.
 fs_umount() {

@@ -910,12 +910,18 @@ static void test_fs_xattr_create_replace_list_remove(void **state)
     assert_true(n > 0);
     assert_int_equal(pfs_listxattr(f->fs, &root, ino, buf, 3), -ERANGE);
     assert_int_equal(pfs_listxattr(f->fs, &root, ino, buf, sizeof buf), n);
-    /* names: user.a user.b trusted.t user.big and the fixity digest */
+    /* names: user.a user.b trusted.t user.big, not the fixity digest (read by name only,
+     * so copies made with cp -a or rsync -X do not carry it) */
     int found = 0;
-    for (char *p = buf; p < buf + n; p += strlen(p) + 1)
+    for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
         found += !strcmp(p, "user.a") + !strcmp(p, "user.b") + !strcmp(p, "trusted.t") +
-                 !strcmp(p, "user.big") + !strcmp(p, PFS_FIXITY_XATTR);
-    assert_int_equal(found, 5);
+                 !strcmp(p, "user.big");
+        assert_string_not_equal(p, PFS_FIXITY_XATTR);
+    }
+    assert_int_equal(found, 4);
+    assert_int_equal(n, (ssize_t)(sizeof "user.a" + sizeof "user.b" + sizeof "trusted.t" +
+                                  sizeof "user.big"));
+    assert_int_equal(pfs_getxattr(f->fs, &root, ino, PFS_FIXITY_XATTR, NULL, 0), 64);
     n = pfs_listxattr(f->fs, &alice, ino, buf, sizeof buf);
     assert_true(n > 0 && memmem(buf, (size_t)n, "trusted.t", 9) == NULL);
     char *v = malloc(PFS_XATTR_SIZE_MAX);
@@ -2036,6 +2042,316 @@ static void test_fs_newer_format_version_refused_eproto(void **state)
     free(cl);
 }
 
+/* ---- fixity: partial writes, the background worker, fsck's bound (issue 13) --------- */
+
+static long eio_after = -1; /* host writes left before each one fails with EIO; -1 never */
+static long eio_failed;
+
+static ssize_t eio_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+    if (eio_after == 0) {
+        eio_failed++;
+        errno = EIO;
+        return -1;
+    }
+    if (eio_after > 0)
+        eio_after--;
+    return pwrite(fd, buf, len, off);
+}
+
+static const struct medium_io eio_io = {.pwrite = eio_pwrite};
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The digest as getxattr gives it, or the error. */
+static ssize_t digest_of(struct pfs *fs, uint64_t ino, char out[65])
+{
+    memset(out, 0, 65);
+    return pfs_getxattr(fs, &root, ino, PFS_FIXITY_XATTR, out, 64);
+}
+
+/* BLAKE2b-256 in hex of what the file reads back (independent of the digest code). */
+static void content_hex(struct pfs *fs, uint64_t ino, char out[65])
+{
+    struct pfs_attr a;
+    assert_int_equal(pfs_getattr(fs, ino, &a), 0);
+    uint8_t *buf = malloc(a.size + 1);
+    assert_non_null(buf);
+    assert_int_equal(readat(fs, ino, buf, a.size + 1, 0), (ssize_t)a.size);
+    hexof(buf, a.size, out);
+    free(buf);
+}
+
+/* pfs_check with fixity (as fsck -n -f) of the unmounted f->m. */
+static int check_fixity_of(struct fx *f, volatile sig_atomic_t *cancel,
+                           struct pfs_check_report *rep)
+{
+    struct pfs_check_options co;
+    pfs_check_options_default(&co);
+    co.fixity = true;
+    co.cancel = cancel;
+    return pfs_check(f->m, &co, rep);
+}
+
+/* Unmount, check: no problem and at least min_hashed files compared; mount again. */
+static void check_no_fixity_problem(struct fx *f, uint64_t min_hashed)
+{
+    assert_int_equal(pfs_unmount(f->fs), 0);
+    f->fs = NULL;
+    struct pfs_check_report rep;
+    assert_int_equal(check_fixity_of(f, NULL, &rep), 0);
+    for (size_t i = 0; i < rep.count; i++)
+        fprintf(stderr, "# problem %s: %s\n", rep.problems[i].path, rep.problems[i].detail);
+    assert_int_equal(rep.count, 0);
+    assert_true(rep.files_hashed >= min_hashed);
+    pfs_check_report_free(&rep);
+    assert_int_equal(mount_fx(f), 0);
+}
+
+static void test_fs_fixity_right_after_failed_multicluster_write(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(pfs_unmount(f->fs), 0);
+    f->fs = NULL;
+    assert_int_equal(medium_close(f->m), 0);
+    struct medium_open_options oo = {.io = &eio_io};
+    assert_int_equal(medium_open(f->path, &oo, &f->m), 0);
+    assert_int_equal(mount_fx(f), 0);
+    size_t n = 4 * CL + 1000;
+    uint8_t *a = malloc(n), *b = malloc(n);
+    fill(a, n, 5);
+    fill(b, n, 6);
+    int hit = 0;
+    for (long t = 0; t < 8; t++) {
+        char name[16], got[65], want[65];
+        snprintf(name, sizeof name, "w%ld", t);
+        uint64_t ino = mkfile(f->fs, &root, PFS_ROOT_INO, name, a, n);
+        assert_int_equal(pfs_fsync(f->fs, ino, 0), 0);
+        /* the host fails every write after the t-th, during one 4-cluster write */
+        uint64_t fh;
+        assert_int_equal(pfs_open(f->fs, &root, ino, O_WRONLY, &fh), 0);
+        eio_failed = 0;
+        eio_after = t;
+        ssize_t rc = pfs_write(f->fs, ino, fh, b, n, 0);
+        eio_after = -1;
+        hit += eio_failed > 0 && rc != (ssize_t)n;
+        assert_true(rc == -EIO || (rc >= 0 && rc <= (ssize_t)n));
+        assert_int_equal(pfs_release(f->fs, ino, fh), 0);
+        assert_int_equal(pfs_fsync(f->fs, ino, 0), 0);
+        /* whatever landed, the digest is of it */
+        content_hex(f->fs, ino, want);
+        assert_int_equal(digest_of(f->fs, ino, got), 64);
+        assert_string_equal(got, want);
+    }
+    assert_true(hit >= 3); /* the fault did land inside writes, not only around them */
+    check_no_fixity_problem(f, 8);
+    free(a);
+    free(b);
+}
+
+/* A kernel without handle_killpriv asks, before a non-owner's write, for the set-ID
+ * bits' removal as a chmod in the writer's name: that chmod, and only that one, needs
+ * no more than write permission. */
+static void test_fs_kill_suid_chmod_by_a_writer(void **state)
+{
+    struct fx *f = *state;
+    uint64_t ino = mkfile(f->fs, &root, PFS_ROOT_INO, "suid", "x", 1);
+    struct pfs_attr a;
+    struct pfs_setattr sa = {.mode = 06777};
+    assert_int_equal(pfs_setattr(f->fs, &root, ino, &sa, PFS_SET_MODE, &a), 0);
+    sa.mode = 0777;
+    assert_int_equal(pfs_setattr(f->fs, &alice, ino, &sa, PFS_SET_MODE, &a), 0);
+    assert_int_equal(a.mode & 07777, 0777);
+    sa.mode = 06777;
+    assert_int_equal(pfs_setattr(f->fs, &alice, ino, &sa, PFS_SET_MODE, &a), -EPERM);
+    assert_int_equal(pfs_setattr(f->fs, &root, ino, &sa, PFS_SET_MODE, &a), 0);
+    sa.mode = 02776; /* clears set-user-ID and also other-execute: a real chmod */
+    assert_int_equal(pfs_setattr(f->fs, &alice, ino, &sa, PFS_SET_MODE, &a), -EPERM);
+    sa.mode = 04755;
+    assert_int_equal(pfs_setattr(f->fs, &root, ino, &sa, PFS_SET_MODE, &a), 0);
+    sa.mode = 0755; /* alice may not write it, so may not clear its bits either */
+    assert_int_equal(pfs_setattr(f->fs, &alice, ino, &sa, PFS_SET_MODE, &a), -EPERM);
+    assert_int_equal(pfs_getattr(f->fs, ino, &a), 0);
+    assert_int_equal(a.mode & 07777, 04755);
+}
+
+struct xa_call {
+    struct pfs *fs;
+    uint64_t ino;
+    ssize_t rc;
+    double secs;
+};
+
+static void *getxattr_thread(void *arg)
+{
+    struct xa_call *c = arg;
+    char got[65];
+    double t0 = now_s();
+    c->rc = digest_of(c->fs, c->ino, got);
+    c->secs = now_s() - t0;
+    return NULL;
+}
+
+static void test_fs_fixity_sparse_digest_costs_others_nothing(void **state)
+{
+    struct fx *f = *state;
+    char got[65], want[65];
+    uint64_t big = mkfile_seed(f->fs, PFS_ROOT_INO, "big", 70000, 8);
+    struct pfs_attr a;
+    struct pfs_setattr sa = {.size = 20ULL << 30};
+    double t0 = now_s();
+    assert_int_equal(pfs_setattr(f->fs, &root, big, &sa, PFS_SET_SIZE, &a), 0);
+    assert_true(now_s() - t0 < 0.5);
+    /* a getxattr of the 20 GiB digest waits, bounded, for that file only ... */
+    struct xa_call c = {f->fs, big, 0, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, getxattr_thread, &c), 0);
+    /* ... while everyone else goes on: lookups, listings, new files and their digests */
+    double worst = 0;
+    for (int i = 0; i < 20; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "o%d", i);
+        t0 = now_s();
+        struct names ns = {0};
+        assert_int_equal(pfs_readdir(f->fs, &root, PFS_ROOT_INO, 0, collect, &ns), 0);
+        free(ns.v);
+        free(ns.cookie);
+        uint64_t o = mkfile_seed(f->fs, PFS_ROOT_INO, name, 1000, (uint32_t)i);
+        assert_int_equal(pfs_getattr(f->fs, o, &a), 0);
+        assert_int_equal(digest_of(f->fs, o, got), 64);
+        double dt = now_s() - t0;
+        worst = dt > worst ? dt : worst;
+        usleep(50000);
+    }
+    assert_int_equal(pthread_join(th, NULL), 0);
+    print_message("# 20 GiB sparse: getxattr %zd after %.2f s; worst other op %.3f s\n", c.rc,
+                  c.secs, worst);
+    assert_true(worst < 0.5);
+    assert_int_equal(c.rc, -EAGAIN); /* 20 GiB of zeros take longer than the wait */
+    assert_true(c.secs >= 1.5 && c.secs < 10);
+    /* a file queued behind the 20 GiB one gets its digest at its first turn */
+    uint8_t *two = malloc(2 * CL);
+    fill(two, 2 * CL, 12);
+    uint64_t fh2;
+    assert_int_equal(pfs_create(f->fs, &root, PFS_ROOT_INO, "behind", 0644, O_WRONLY, &a, &fh2),
+                     0);
+    assert_int_equal(pfs_write(f->fs, a.ino, fh2, two + CL, CL, CL), (ssize_t)CL);
+    assert_int_equal(pfs_write(f->fs, a.ino, fh2, two, CL, 0), (ssize_t)CL);
+    assert_int_equal(pfs_release(f->fs, a.ino, fh2), 0);
+    t0 = now_s();
+    assert_int_equal(digest_of(f->fs, a.ino, got), 64);
+    print_message("# a 128 KiB file behind the 20 GiB one: digest after %.2f s\n", now_s() - t0);
+    hexof(two, 2 * CL, want);
+    assert_string_equal(got, want);
+    free(two);
+    /* shrinking it abandons the hash under way; the digest is then of the new content */
+    sa.size = 70001;
+    assert_int_equal(pfs_setattr(f->fs, &root, big, &sa, PFS_SET_SIZE, &a), 0);
+    assert_int_equal(digest_of(f->fs, big, got), 64);
+    content_hex(f->fs, big, want);
+    assert_string_equal(got, want);
+    /* an unlinked file's hash is abandoned too: the next file's digest does not wait */
+    sa.size = 20ULL << 30;
+    assert_int_equal(pfs_setattr(f->fs, &root, big, &sa, PFS_SET_SIZE, &a), 0);
+    usleep(100000);
+    assert_int_equal(pfs_unlink(f->fs, &root, PFS_ROOT_INO, "big"), 0);
+    /* written out of order, so the worker must read it back */
+    uint8_t *d = malloc(3 * CL);
+    fill(d, 3 * CL, 9);
+    uint64_t fh;
+    assert_int_equal(pfs_create(f->fs, &root, PFS_ROOT_INO, "holey", 0644, O_WRONLY, &a, &fh),
+                     0);
+    uint64_t h = a.ino;
+    uint64_t at = (5ULL << 20) + 3; /* data after a 5 MiB hole */
+    assert_int_equal(pfs_write(f->fs, h, fh, d + CL, 2 * CL, at + CL), (ssize_t)(2 * CL));
+    assert_int_equal(pfs_write(f->fs, h, fh, d, CL, at), (ssize_t)CL);
+    assert_int_equal(pfs_release(f->fs, h, fh), 0);
+    t0 = now_s();
+    assert_int_equal(digest_of(f->fs, h, got), 64);
+    assert_true(now_s() - t0 < 1.5);
+    uint8_t *whole = calloc(1, at + 3 * CL);
+    memcpy(whole + at, d, 3 * CL);
+    hexof(whole, at + 3 * CL, want);
+    assert_string_equal(got, want);
+    /* it persists, and fsck agrees */
+    remount(f);
+    assert_int_equal(digest_of(f->fs, h, got), 64);
+    assert_string_equal(got, want);
+    check_no_fixity_problem(f, 20);
+    free(whole);
+    free(d);
+}
+
+struct cancel_after {
+    volatile sig_atomic_t *flag;
+    unsigned ms;
+};
+
+static void *cancel_thread(void *arg)
+{
+    struct cancel_after *c = arg;
+    usleep(c->ms * 1000u);
+    *c->flag = 1;
+    return NULL;
+}
+
+static void test_fs_check_fixity_bounded_by_allocated_and_cancellable(void **state)
+{
+    struct fx *f = *state;
+    /* an 8 TiB size with a digest, as one changed byte of a checkpoint would give */
+    uint64_t huge = mkfile_seed(f->fs, PFS_ROOT_INO, "huge", 5000 + CL, 10);
+    struct pfs_attr a;
+    struct pfs_setattr sa = {.size = 8ULL << 40};
+    assert_int_equal(pfs_setattr(f->fs, &root, huge, &sa, PFS_SET_SIZE, &a), 0);
+    pthread_mutex_lock(&f->fs->lock);
+    struct fs_inode *ip = fs_iget(f->fs, huge);
+    ip->flags |= FS_I_DIGEST;
+    fs_mark_dirty(f->fs, ip);
+    pthread_mutex_unlock(&f->fs->lock);
+    /* 900 MiB of holes: within the budget, hashed (a few seconds) */
+    uint64_t mid = mkfile_seed(f->fs, PFS_ROOT_INO, "mid", 1000, 11);
+    sa.size = 900ULL << 20;
+    assert_int_equal(pfs_setattr(f->fs, &root, mid, &sa, PFS_SET_SIZE, &a), 0);
+    char got[65];
+    double t0 = now_s();
+    ssize_t rc;
+    while ((rc = digest_of(f->fs, mid, got)) == -EAGAIN && now_s() - t0 < 120)
+        ;
+    assert_int_equal(rc, 64);
+    assert_int_equal(pfs_unmount(f->fs), 0);
+    f->fs = NULL;
+
+    struct pfs_check_report rep;
+    t0 = now_s();
+    assert_int_equal(check_fixity_of(f, NULL, &rep), 0);
+    double full = now_s() - t0;
+    print_message("# fsck -f with an 8 TiB sparse file and 900 MiB of holes: %.2f s\n", full);
+    assert_int_equal(rep.count, 0);
+    assert_int_equal(rep.files_sparse, 1); /* huge: noted, not hashed */
+    assert_int_equal(rep.files_hashed, 1); /* mid */
+    assert_true(full < 60);
+    pfs_check_report_free(&rep);
+
+    /* a signal's flag stops it soon, inside the holes of one file */
+    volatile sig_atomic_t flag = 0;
+    struct cancel_after ca = {&flag, 100};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, cancel_thread, &ca), 0);
+    t0 = now_s();
+    assert_int_equal(check_fixity_of(f, &flag, &rep), -ECANCELED);
+    double cut = now_s() - t0;
+    assert_int_equal(pthread_join(th, NULL), 0);
+    pfs_check_report_free(&rep);
+    print_message("# cancelled after %.2f s\n", cut);
+    assert_true(cut < full && cut < 1.5);
+    assert_int_equal(mount_fx(f), 0);
+}
+
 
 int main(void)
 {
@@ -2101,6 +2417,13 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_fs_newer_format_version_refused_eproto, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_fs_fixity_right_after_failed_multicluster_write,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fs_fixity_sparse_digest_costs_others_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_fs_kill_suid_chmod_by_a_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fs_check_fixity_bounded_by_allocated_and_cancellable,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests_name("fs", tests, NULL, NULL);
 }

@@ -514,12 +514,16 @@ static void test_model_age_counts_disturb(void **state)
     profile_fill(&p, 1);
     p.model.read_disturb_s = 1000.0;
     struct medium *m = medium_new_with(16, &p);
+    /* per read: the profile's 1000 s plus the read beam's own heating (readout.c),
+     * which at 0.7 mW and 25 C is well under a second on the far layer */
+    const double per_read = m->model[MEDIUM_LAYER_FAR].read_disturb_s;
+    assert_true(per_read > 1000.0 && per_read < 1000.0 + 1.0);
     struct medium_cluster_meta me = {.cycles = 1, .generation = 1, .reads = 7,
                                      .flags = CLUSTER_FLAG_WRITTEN, .write_equiv_s = 50.0,
                                      .disturb_equiv_s = 20.0};
     m->clock.equiv_s[MEDIUM_LAYER_FAR] = 550.0;
-    assert_true(fabs(model_cluster_age(m, MEDIUM_LAYER_FAR, &me) - (500.0 + 20.0 + 7000.0)) <
-                1e-9);
+    assert_true(fabs(model_cluster_age(m, MEDIUM_LAYER_FAR, &me) -
+                     (500.0 + 20.0 + 7.0 * per_read)) < 1e-9);
     medium_free(m);
 }
 
@@ -592,6 +596,21 @@ static void test_model_stuck_cells_follow_weibull(void **state)
 
 /* ---- power margin and erase ------------------------------------------------------------- */
 
+/* Independent mark-width/jitter margin (physics.md §4.5, §3.1, §3.3): Gaussian heating of
+ * sigma = (spot / 2) / 2.3548, mark half-width 0.17 spot at P_opt, so the width at
+ * P/P_opt = r is sqrt(1 + ln r / L), L = (0.17 / sigma)^2 / 2; jitter
+ * sigma0 + a (w - 1)^2 reaching the spec at r = 0.83; SER = c erfc(0.5 / (sqrt2 sigma)). */
+static double ref_margin_ser(unsigned layer, double r)
+{
+    const double s = 0.5 / 2.3548200450309493, L = 0.5 * (0.17 / s) * (0.17 / s);
+    const double sig0 = layer == MEDIUM_LAYER_NEAR ? 0.065 : 0.050;
+    const double spec = layer == MEDIUM_LAYER_NEAR ? 0.085 : 0.065;
+    double e = 1.0 - sqrt(1.0 + log(0.83) / L);
+    double w = sqrt(1.0 + log(r) / L);
+    double sigma = sig0 + (spec - sig0) / (e * e) * (w - 1.0) * (w - 1.0);
+    return 2e-4 / erfc(0.5 / (sqrt(2.0) * spec)) * erfc(0.5 / (sqrt(2.0) * sigma));
+}
+
 static void test_model_power_bathtub(void **state)
 {
     (void)state;
@@ -611,14 +630,31 @@ static void test_model_power_bathtub(void **state)
             m->profile.layer[layer].peak_power_mw = popt * ratios[i];
             reinit(m);
             wer[i] = m->model[layer].write_error_rate;
+            /* (the reference's 1 - (1 - ser)^(1/8) loses digits below 1e-12) */
+            double ref = ref_ser_to_ber(ref_margin_ser(layer, ratios[i]));
+            assert_true(fabs(wer[i] - ref) < 1e-6 * ref + 1e-16);
         }
         assert_true(wer[0] > wer[1] && wer[1] > wer[2] && wer[2] > wer[3]);
         assert_true(wer[3] < wer[4] && wer[4] < wer[5] && wer[5] < wer[6]);
-        /* sigma reaches the jitter spec at +-15 %: SER 2e-4 there (§4.5, [S41]) */
-        assert_true(fabs(wer[1] / ref_ser_to_ber(2e-4) - 1.0) < 1e-6);
-        assert_true(fabs(wer[5] / ref_ser_to_ber(2e-4) - 1.0) < 1e-6);
+        /* +-15 % stays inside the spec (§7.4), and the margin is asymmetric: too little
+         * power narrows the marks faster than too much widens them */
+        assert_true(wer[1] < ref_ser_to_ber(2e-4) && wer[5] < ref_ser_to_ber(2e-4));
+        assert_true(wer[1] > 3.0 * wer[5]);
+        /* the spec is reached at 0.83 below and only beyond 1.25 above */
+        m->profile.layer[layer].peak_power_mw = popt * 0.83;
+        reinit(m);
+        assert_true(fabs(m->model[layer].write_error_rate / ref_ser_to_ber(2e-4) - 1) < 1e-6);
+        m->profile.layer[layer].peak_power_mw = popt * 1.25;
+        reinit(m);
+        assert_true(m->model[layer].write_error_rate < ref_ser_to_ber(2e-4));
+        /* below the melting threshold (0.73 P_opt) no mark forms at all */
+        m->profile.layer[layer].peak_power_mw = popt * 0.70;
+        reinit(m);
+        assert_true(m->model[layer].write_error_rate == 0.5);
         /* the configured powers sit near the bottom: far below the margin edges */
-        assert_true(preset < 1e-3 * wer[5]);
+        assert_true(preset < 1e-3 * wer[1]);
+        profile_fill(&m->profile, 1);
+        reinit(m);
     }
     medium_free(m);
 }
@@ -644,17 +680,24 @@ static void test_model_erase_residue_with_velocity(void **state)
             m->profile.layer[layer].erase_power_mw = m->model[layer].erase_opt_mw;
         }
         reinit(m);
+        /* the growth-dominated far layer still erases completely at 2x (the rim's
+         * front crosses the mark in 16 ns), so it may only not get better */
         for (unsigned layer = 0; layer < MEDIUM_LAYER_COUNT; layer++) {
             double c = m->model[layer].erase_completeness;
-            assert_true(c < prev[layer]);
+            if (layer == MEDIUM_LAYER_NEAR || speeds[s] > 4.0)
+                assert_true(c < prev[layer]);
+            else
+                assert_true(c <= prev[layer]);
             prev[layer] = c;
         }
         if (speeds[s] >= 4.0) /* growth-dominated far layer tolerates speed better */
             assert_true(m->model[MEDIUM_LAYER_FAR].erase_completeness >
                         m->model[MEDIUM_LAYER_NEAR].erase_completeness + 0.05);
     }
-    /* at 4x the residue of model_write matches 1 - completeness (binomial) */
+    /* at 4x the residue of model_write matches 1 - completeness (binomial); the far film
+     * made a slow grower (1 m/s) so that its residue is measurable there too */
     m->profile.linear_velocity_m_s = 4.917 * 4.0;
+    m->material[MEDIUM_LAYER_FAR].growth_m_s = 1.0;
     reinit(m);
     for (unsigned layer = 0; layer < MEDIUM_LAYER_COUNT; layer++)
         assert_true(m->model[layer].erase_completeness < 0.9);
@@ -680,6 +723,7 @@ static void test_model_erase_residue_with_velocity(void **state)
     }
     /* erase power: too little or too much leaves marks at 1x */
     profile_fill(&m->profile, 41);
+    materials_fill(m);
     m->profile.layer[MEDIUM_LAYER_NEAR].erase_power_mw = 2.8 * 0.6;
     reinit(m);
     assert_true(m->model[MEDIUM_LAYER_NEAR].erase_completeness < 0.999);
