@@ -56,6 +56,7 @@ int fsck_fs_check(const struct fsck_options *o, struct fsck_fs *out)
     co.cancel = o->cancel;
     out->fixity = co.fixity;
     out->repair = repair;
+    out->preen = o->repair == FSCK_REPAIR_PREEN;
     /* read-only first: a filesystem with nothing to repair is never written (not even
      * the medium's read counters); then, only if needed, the repairing run, whose
      * report replaces the first but for the file contents it does not read again */
@@ -196,9 +197,11 @@ void fsck_fs_text(FILE *out, const char *image, const struct fsck_fs *f, const c
         const struct pfs_check_problem *p = &r->problems[i];
         fprintf(out, "  problem     %s: %s: %s%s\n", p->path, pfs_check_class_name(p->cls),
                 p->detail,
-                p->repaired ? " [repaired]"
-                : p->repairable ? (f->repair ? " [not repaired: needs -y]" : " [repairable]")
-                                : " [cannot be repaired]");
+                p->repaired     ? " [repaired]"
+                : !p->repairable ? " [cannot be repaired]"
+                : !f->repair     ? " [repairable]"
+                : f->preen       ? " [not repaired: needs -y]"
+                                 : " [repair failed]");
         fixed += p->repaired;
     }
     if (r->count == 0)

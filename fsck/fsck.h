@@ -227,6 +227,7 @@ struct fsck_fs {
     bool opened;         /* the image could be opened */
     bool no_fs;          /* the medium holds no phasefs filesystem */
     bool repair;         /* -p/-a/-y: repairs were allowed */
+    bool preen;          /* -p/-a: only the safe classes were allowed */
     bool fixity;         /* files were read against their digests (-f, --scan) */
 };
 

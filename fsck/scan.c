@@ -264,10 +264,16 @@ static void project(const struct medium *m, struct fsck_layer *L, double profile
      * at each temperature: the ratio of the times to the median loss */
     double t_target = f_target > 1.0 ? INFINITY : time_to_loss(m, L->layer, f_target, 25.0);
     double t_med25 = time_to_loss(m, L->layer, 0.5, 25.0);
+    /* the stack's T + RH damage (physics.md §9.5) may end the layer first: the time at
+     * which it alone lifts the worst zone to the format limit, at the profile's humidity */
+    const double rh = medium_profile_get(m)->humidity_pct;
     for (unsigned i = 0; i < FSCK_PROJECTION_TEMPS; i++) {
         double t_med = time_to_loss(m, L->layer, 0.5, L->proj[i].temp_c);
         double scale = t_med25 > 0 && isfinite(t_med25) && t_med > 0 ? t_med / t_med25 : NAN;
         double years = (t_target - L->worst_age_s) * scale / YEAR_S;
+        double env = medium_env_time_to_ser(m, L->layer, FSCK_SER_LIMIT, L->proj[i].temp_c, rh);
+        if (!isnan(env))
+            years = isnan(years) ? env / YEAR_S : fmin(years, env / YEAR_S);
         if (isnan(years) || years > FSCK_YEARS_CAP)
             years = INFINITY;
         L->proj[i].years = years < 0 ? 0.0 : years;

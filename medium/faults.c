@@ -108,6 +108,13 @@ double faults_cluster_radius(const struct medium *m, uint64_t index)
     return radius_at(((double)index + 0.5) / n_clusters(m));
 }
 
+unsigned faults_cluster_zone(const struct medium *m, uint64_t index, unsigned n)
+{
+    double f = (faults_cluster_radius(m, index) - ZONE_R_IN_MM) / (ZONE_R_OUT_MM - ZONE_R_IN_MM);
+    unsigned z = f > 0.0 ? (unsigned)(f * n) : 0;
+    return z < n ? z : n - 1;
+}
+
 void faults_cluster_span(const struct medium *m, uint64_t index, double *angle0_deg,
                          double *angle1_deg)
 {

@@ -61,7 +61,11 @@
  */
 
 #define IMAGE_MAGIC "PHFSMEDI"
-#define IMAGE_VERSION 1u
+/* Version 2 added humidity and the environmental accounts of the clock in bytes that
+ * version 1 kept zero; a version-1 image opens with those accounts at zero and its
+ * retention account as the base of the clock, and is written back as version 2. */
+#define IMAGE_VERSION 2u
+#define IMAGE_VERSION_V1 1u
 #define IMAGE_SLOT_BYTES 4096u
 #define IMAGE_ALIGN 4096u
 #define IMAGE_PROFILE_OFFSET (2u * IMAGE_SLOT_BYTES)
@@ -75,7 +79,7 @@
  * a crafted header can make medium_open allocate no more than the real disc needs. */
 #define IMAGE_MAX_CLUSTERS (MEDIUM_MAX_LAYER_BYTES / MEDIUM_USER_BYTES_PER_CLUSTER)
 
-/* Header, version 1: byte offsets of its fields. */
+/* Header, version 2: byte offsets of its fields (version 1 ends at H_ENV_RESERVED_V1). */
 enum {
     H_MAGIC = 0,             /* 8 bytes */
     H_VERSION = 8,           /* u32 */
@@ -103,13 +107,23 @@ enum {
     H_TEMPERATURE = 152,     /* f64 */
     H_FAULTS_CRC = 160,      /* u32: records [0, fault_count) */
     H_FAULT_CAPACITY = 164,  /* u32: MEDIUM_MAX_FAULTS */
-    H_RESERVED = 168,        /* zeros up to the CRC */
+    H_ENV_RESERVED_V1 = 168, /* version 1: zeros from here up to the CRC */
+    H_HUMIDITY = 168,        /* f64: % RH of the clock's current run */
+    H_RUN_S = 176,           /* f64: seconds of the current run */
+    H_BASE_EQUIV_FAR = 184,  /* f64: retention accounts before the run */
+    H_BASE_EQUIV_NEAR = 192, /* f64 */
+    H_ENV_FAR = 200,         /* f64: environmental accounts */
+    H_ENV_NEAR = 208,        /* f64 */
+    H_BASE_ENV_FAR = 216,    /* f64: environmental accounts before the run */
+    H_BASE_ENV_NEAR = 224,   /* f64 */
+    H_RESERVED = 232,        /* zeros up to the CRC */
     H_CRC = 252,             /* u32 over [0, 252) */
     IMAGE_HEADER_BYTES = 256,
 };
 _Static_assert(H_CRC + 4 == IMAGE_HEADER_BYTES, "header CRC closes the header");
 _Static_assert(IMAGE_HEADER_BYTES <= IMAGE_SLOT_BYTES, "header fits its slot");
-_Static_assert(H_RESERVED == H_FAULT_CAPACITY + 4, "no gap before the reserved bytes");
+_Static_assert(H_ENV_RESERVED_V1 == H_FAULT_CAPACITY + 4, "no gap in version 1");
+_Static_assert(H_RESERVED == H_BASE_ENV_NEAR + 8, "no gap before the reserved bytes");
 
 /* Fault record: kind, id, five doubles and three u32 whose meaning depends on kind
  * (scratch: r0, angle0, r1, angle1, width; mask. dust: r, angle, diameter. defects:
@@ -283,6 +297,14 @@ static void header_encode(const struct medium *m, uint64_t generation, uint32_t 
     util_lef64_put(b + H_EQUIV_FAR, m->clock.equiv_s[MEDIUM_LAYER_FAR]);
     util_lef64_put(b + H_EQUIV_NEAR, m->clock.equiv_s[MEDIUM_LAYER_NEAR]);
     util_lef64_put(b + H_TEMPERATURE, m->clock.temperature_c);
+    util_lef64_put(b + H_HUMIDITY, m->clock.humidity_pct);
+    util_lef64_put(b + H_RUN_S, m->clock.run_s);
+    util_lef64_put(b + H_BASE_EQUIV_FAR, m->clock.base_equiv_s[MEDIUM_LAYER_FAR]);
+    util_lef64_put(b + H_BASE_EQUIV_NEAR, m->clock.base_equiv_s[MEDIUM_LAYER_NEAR]);
+    util_lef64_put(b + H_ENV_FAR, m->clock.env_equiv_s[MEDIUM_LAYER_FAR]);
+    util_lef64_put(b + H_ENV_NEAR, m->clock.env_equiv_s[MEDIUM_LAYER_NEAR]);
+    util_lef64_put(b + H_BASE_ENV_FAR, m->clock.base_env_equiv_s[MEDIUM_LAYER_FAR]);
+    util_lef64_put(b + H_BASE_ENV_NEAR, m->clock.base_env_equiv_s[MEDIUM_LAYER_NEAR]);
     util_le32_put(b + H_FAULTS_CRC, faults_crc);
     util_le32_put(b + H_FAULT_CAPACITY, MEDIUM_MAX_FAULTS);
     util_le32_put(b + H_CRC, util_crc32(0, b, H_CRC));
@@ -304,7 +326,8 @@ static bool finite_nonneg(double v)
     return isfinite(v) && v >= 0.0;
 }
 
-/* Decode a valid version-1 slot and check every field against the layout.
+/* Decode a valid version-1 or version-2 slot and check every field against the layout.
+ * A version-1 clock comes back with humidity NAN (image_load takes the profile's).
  * Returns 0 or -EUCLEAN. */
 static int header_decode(const uint8_t *b, struct image_header *h)
 {
@@ -332,6 +355,23 @@ static int header_decode(const uint8_t *b, struct image_header *h)
     h->clock.equiv_s[MEDIUM_LAYER_FAR] = util_lef64_get(b + H_EQUIV_FAR);
     h->clock.equiv_s[MEDIUM_LAYER_NEAR] = util_lef64_get(b + H_EQUIV_NEAR);
     h->clock.temperature_c = util_lef64_get(b + H_TEMPERATURE);
+    if (h->version == IMAGE_VERSION_V1) {
+        h->clock.humidity_pct = NAN;
+        h->clock.run_s = 0.0;
+        for (unsigned i = 0; i < MEDIUM_LAYER_COUNT; i++) {
+            h->clock.base_equiv_s[i] = h->clock.equiv_s[i];
+            h->clock.env_equiv_s[i] = h->clock.base_env_equiv_s[i] = 0.0;
+        }
+    } else {
+        h->clock.humidity_pct = util_lef64_get(b + H_HUMIDITY);
+        h->clock.run_s = util_lef64_get(b + H_RUN_S);
+        h->clock.base_equiv_s[MEDIUM_LAYER_FAR] = util_lef64_get(b + H_BASE_EQUIV_FAR);
+        h->clock.base_equiv_s[MEDIUM_LAYER_NEAR] = util_lef64_get(b + H_BASE_EQUIV_NEAR);
+        h->clock.env_equiv_s[MEDIUM_LAYER_FAR] = util_lef64_get(b + H_ENV_FAR);
+        h->clock.env_equiv_s[MEDIUM_LAYER_NEAR] = util_lef64_get(b + H_ENV_NEAR);
+        h->clock.base_env_equiv_s[MEDIUM_LAYER_FAR] = util_lef64_get(b + H_BASE_ENV_FAR);
+        h->clock.base_env_equiv_s[MEDIUM_LAYER_NEAR] = util_lef64_get(b + H_BASE_ENV_NEAR);
+    }
     h->faults_crc = util_le32_get(b + H_FAULTS_CRC);
     h->fault_capacity = util_le32_get(b + H_FAULT_CAPACITY);
 
@@ -340,7 +380,8 @@ static int header_decode(const uint8_t *b, struct image_header *h)
         h->meta_entry != IMAGE_META_BYTES || h->fault_capacity != MEDIUM_MAX_FAULTS ||
         h->fault_count > MEDIUM_MAX_FAULTS)
         return -EUCLEAN;
-    for (size_t i = H_RESERVED; i < H_CRC; i++)
+    for (size_t i = h->version == IMAGE_VERSION_V1 ? H_ENV_RESERVED_V1 : H_RESERVED; i < H_CRC;
+         i++)
         if (b[i] != 0)
             return -EUCLEAN;
     if (h->clusters < IMAGE_MIN_CLUSTERS || h->profile_bytes == 0 ||
@@ -355,7 +396,20 @@ static int header_decode(const uint8_t *b, struct image_header *h)
         !finite_nonneg(h->clock.equiv_s[1]) || !isfinite(h->clock.temperature_c) ||
         h->clock.temperature_c < -273.15 || h->clock.temperature_c > 10000.0)
         return -EUCLEAN;
+    if (h->version != IMAGE_VERSION_V1 &&
+        (!finite_nonneg(h->clock.run_s) || !(h->clock.humidity_pct >= 0.0) ||
+         !(h->clock.humidity_pct <= 100.0)))
+        return -EUCLEAN;
+    for (unsigned i = 0; i < MEDIUM_LAYER_COUNT; i++)
+        if (!finite_nonneg(h->clock.base_equiv_s[i]) || !finite_nonneg(h->clock.env_equiv_s[i]) ||
+            !finite_nonneg(h->clock.base_env_equiv_s[i]))
+            return -EUCLEAN;
     return 0;
+}
+
+static bool version_known(uint32_t v)
+{
+    return v == IMAGE_VERSION || v == IMAGE_VERSION_V1;
 }
 
 /* Pick the header (invariant 2). Returns 0, -EUCLEAN, -EPROTO or -EIO. */
@@ -377,7 +431,7 @@ static int header_read(const struct medium *m, struct image_header *h)
                    ? 1 : 0;
     else
         best = valid[1] ? 1 : 0;
-    if (util_le32_get(slot[best] + H_VERSION) != IMAGE_VERSION)
+    if (!version_known(util_le32_get(slot[best] + H_VERSION)))
         return -EPROTO;
     int rc = header_decode(slot[best], h);
     if (rc == 0 && h->generation % 2 != best)
@@ -385,7 +439,7 @@ static int header_read(const struct medium *m, struct image_header *h)
     if (rc < 0 && valid[0] && valid[1]) {
         /* the newest slot frames well but is inconsistent: fall back to the other one */
         unsigned other = 1 - best;
-        if (util_le32_get(slot[other] + H_VERSION) != IMAGE_VERSION)
+        if (!version_known(util_le32_get(slot[other] + H_VERSION)))
             return -EPROTO;
         rc = header_decode(slot[other], h);
         if (rc == 0 && h->generation % 2 != other)
@@ -784,6 +838,8 @@ int image_load(struct medium *m)
         return rc;
     }
     m->clock = h.clock;
+    if (isnan(m->clock.humidity_pct)) /* a version-1 image: its humidity is the profile's */
+        m->clock.humidity_pct = m->profile.humidity_pct;
     m->header_generation = h.generation;
     m->profile_bytes = h.profile_bytes;
     m->profile_crc = h.profile_crc;

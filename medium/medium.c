@@ -228,6 +228,7 @@ int medium_create(const char *path, const struct medium_profile *p,
     m->profile = *p;
     m->clusters_per_layer = p->capacity_per_layer / MEDIUM_USER_BYTES_PER_CLUSTER;
     m->clock.temperature_c = p->temperature_c;
+    m->clock.humidity_pct = p->humidity_pct;
     /* derive before touching the file, so a profile the model refuses leaves nothing */
     rc = derive(m);
     if (rc < 0)
@@ -592,6 +593,8 @@ int medium_cluster_info(struct medium *m, unsigned layer, uint64_t index,
         out->age_equiv_s = model_cluster_age(m, layer, &meta);
         out->retention_loss = model_retention_fraction(m, layer, out->age_equiv_s);
     }
+    out->env_damage = environ_cluster_damage(m, layer, index);
+    out->env_ser = environ_ser(&m->model[layer], out->env_damage);
     out->radius_mm = faults_cluster_radius(m, index);
 out:
     pthread_rwlock_unlock(&m->state_lock);
@@ -600,23 +603,30 @@ out:
 
 /* ---- time, faults, layer facts ----------------------------------------------------- */
 
-int medium_age(struct medium *m, double seconds, double temp_c)
+int medium_age_rh(struct medium *m, double seconds, double temp_c, double rh_pct)
 {
     struct medium_clock before;
     int rc;
     if (!m || !isfinite(seconds) || seconds < 0.0 || !isfinite(temp_c) || temp_c < -40.0 ||
-        temp_c > 200.0)
+        temp_c > 200.0 || !(rh_pct >= 0.0 && rh_pct <= 100.0))
         return -EINVAL;
     if (m->read_only)
         return -EROFS;
     pthread_rwlock_wrlock(&m->state_lock);
     before = m->clock;
-    clock_advance(&m->clock, m->model, seconds, temp_c);
+    clock_advance(&m->clock, m->model, seconds, temp_c, rh_pct);
     rc = image_header_store(m);
     if (rc < 0)
         m->clock = before; /* nothing happened unless it is durable */
     pthread_rwlock_unlock(&m->state_lock);
     return rc;
+}
+
+int medium_age(struct medium *m, double seconds, double temp_c)
+{
+    if (!m)
+        return -EINVAL;
+    return medium_age_rh(m, seconds, temp_c, m->profile.humidity_pct);
 }
 
 void medium_clock_get(const struct medium *m, struct medium_clock *out)
@@ -713,6 +723,9 @@ int medium_layer_status(struct medium *m, unsigned layer, struct medium_layer_st
     out->raw_ber_fresh = ml->ber_fresh;
     out->median_life_s =
         ml->median_life_ref_s / clock_acceleration(ml->ea_ev, m->profile.temperature_c);
+    out->env_life_s = ml->env_life_ref_s * ml->env_disc_factor /
+                      clock_env_acceleration(ml->env_dh_ev, ml->env_b, m->profile.temperature_c,
+                                             m->profile.humidity_pct / 100.0);
 
     /* the write lock stills every entry without taking 64 stripes per cluster */
     pthread_rwlock_wrlock(&m->state_lock);

@@ -104,6 +104,13 @@ struct medium_layer_profile {
      * 0 means "derive from the material" */
     double dow_n0_cycles;
     double dow_beta;
+    /* environmental (T + RH) ageing of this layer's stack, Eyring law of physics.md §9.5:
+     * damage time tau(T, RH) = A exp(dH / kB T) exp(B RH), RH a fraction; A is given as
+     * the median damage time at the 80 C / 85 % RH stress cell. All EST (§9.5, §9.7: no
+     * measured disc value exists); a lab's calibration replaces them. */
+    double env_activation_ev; /* dH, > 0 */
+    double env_humidity_b;    /* B, <= 0: humidity shortens life */
+    double env_t50_h;         /* median time to damage D = 1 at 80 C / 85 % RH, hours */
 };
 
 /* Electrical mode pulses (physics.md §7.5); parsed and claim-checked, recording
@@ -130,6 +137,12 @@ struct medium_model_profile {
     double stuck_onset;           /* stuck cells: Weibull scale as a multiple of N0; 0: none */
     double stuck_shape;           /* Weibull shape of cell endurance */
     double dow_first_ser;         /* SER_first: extra SER on DOW-1 ... DOW-10 (§4.3) */
+    /* environmental ageing (physics.md §9.5, EST): log10 SER grows linearly with damage D
+     * from env_ser0 to the format limit 2e-4 at D = 1; lognormal spread of the damage
+     * time across discs (through the seed) and across radial zones of a disc */
+    double env_ser0;              /* SER of a fresh disc the law starts from */
+    double env_disc_sigma;        /* sigma_ln across discs */
+    double env_zone_sigma;        /* sigma_ln across the radial zones of one disc */
 };
 
 /* Spare areas the sector layer sets aside on each layer when it formats the medium
@@ -149,6 +162,7 @@ struct medium_profile {
     uint64_t seed;
     uint64_t capacity_per_layer; /* user bytes per layer, multiple of 64 KiB */
     double temperature_c;        /* storage/operating temperature */
+    double humidity_pct;         /* [environment] relative humidity, 0-100 % */
     /* drive */
     double wavelength_nm;  /* 390-430 */
     double na;             /* 0.5-1.1 */
@@ -454,6 +468,7 @@ struct medium_read_report {
     uint32_t retention_bits; /* amorphous marks crystallized with age (1 -> 0) */
     uint32_t stuck_bits;     /* worn cells stuck at one value */
     uint32_t defect_bits;    /* production defects, scratches, dust */
+    uint32_t env_bits;       /* cells spoilt by temperature and humidity damage */
     double raw_ber;          /* the transient raw bit-error rate used for this read */
 };
 
@@ -485,6 +500,8 @@ struct medium_cluster_info {
     double age_equiv_s;     /* equivalent age of its marks at 25 C */
     double raw_ber;         /* current transient raw bit-error rate */
     double retention_loss;  /* expected fraction of its marks crystallized so far */
+    double env_damage;      /* environmental damage D of its zone (1: median failure) */
+    double env_ser;         /* symbol error rate that damage adds (persistent cells) */
     double radius_mm;       /* where it lies on the disc */
 };
 /* Returns 0; -ERANGE (layer/index); -EUCLEAN (corrupt table entry); -EINVAL (NULL). */
@@ -495,17 +512,36 @@ int medium_cluster_info(struct medium *m, unsigned layer, uint64_t index,
  * Time, faults and layer facts
  * ---------------------------------------------------------------------------------- */
 
+/*
+ * One equivalent-time account per layer and mechanism. Steps are kept as runs: steps at
+ * the same temperature and humidity extend the current run (run_s), so 10 y + 20 y is
+ * 30 y bit for bit; a step at other conditions first folds the run into the accounts.
+ * Each account is then base + run_s x acceleration(run conditions); equiv_s and
+ * env_equiv_s hold that value.
+ */
 struct medium_clock {
     double sim_s;                          /* simulated seconds elapsed since creation */
-    double equiv_s[MEDIUM_LAYER_COUNT];    /* Arrhenius-equivalent seconds at 25 C */
-    double temperature_c;                  /* temperature of the last ageing step */
+    double equiv_s[MEDIUM_LAYER_COUNT];    /* mark crystallization: Arrhenius-equivalent
+                                              seconds at 25 C */
+    double env_equiv_s[MEDIUM_LAYER_COUNT];/* T + RH damage: Eyring-equivalent seconds at
+                                              25 C / 50 % RH */
+    double temperature_c;                  /* conditions of the current run */
+    double humidity_pct;
+    double run_s;                          /* seconds of the current run */
+    double base_equiv_s[MEDIUM_LAYER_COUNT];    /* the accounts before the current run */
+    double base_env_equiv_s[MEDIUM_LAYER_COUNT];
 };
 
 /*
- * Age the whole medium by seconds at temp_c. O(1) whatever the capacity: only the
- * per-layer equivalent-time accounts move; marks decay lazily when read.
- * Returns 0; -EINVAL (negative time, temperature outside -40..200 C); -EROFS; -EIO.
+ * Age the whole medium by seconds at temp_c and relative humidity rh_pct. O(1)
+ * whatever the capacity: only the equivalent-time accounts move; marks and cells decay
+ * lazily when read. Returns 0; -EINVAL (negative time, temperature outside -40..200 C,
+ * humidity outside 0..100 %); -EROFS; -EIO.
  */
+int medium_age_rh(struct medium *m, double seconds, double temp_c,
+                  double rh_pct) MEDIUM_MUST_CHECK;
+
+/* medium_age_rh at the profile's humidity ([environment] humidity). */
 int medium_age(struct medium *m, double seconds, double temp_c) MEDIUM_MUST_CHECK;
 
 void medium_clock_get(const struct medium *m, struct medium_clock *out);
@@ -547,6 +583,8 @@ struct medium_layer_status {
     double write_error_rate;   /* bits recorded wrongly per bit written */
     double raw_ber_fresh;      /* transient BER of a fresh, young cluster */
     double median_life_s;      /* median mark life at the profile's temperature */
+    double env_life_s;         /* median time to environmental damage D = 1 of this disc
+                                  at the profile's temperature and humidity */
     uint64_t clusters_written;
     uint32_t cycles_max;
     double cycles_mean;
@@ -563,5 +601,14 @@ int medium_layer_status(struct medium *m, unsigned layer,
  */
 double medium_retention_loss(const struct medium *m, unsigned layer, double seconds,
                              double temp_c);
+
+/*
+ * Model query: seconds from now at temp_c and rh_pct until the environmental mechanism
+ * alone raises the symbol error rate of the layer's worst radial zone to ser (0 if it is
+ * there already, INFINITY if never). Used for projections (fsck). Returns NAN for a bad
+ * layer, ser outside (0, 1) or conditions outside the model's range.
+ */
+double medium_env_time_to_ser(const struct medium *m, unsigned layer, double ser,
+                              double temp_c, double rh_pct);
 
 #endif /* PHASEFS_MEDIUM_H */

@@ -38,6 +38,8 @@ enum medium_rng_domain {
     RNG_WRITE = 5,        /* (layer:index, generation, 0): write errors */
     RNG_FAULT = 6,        /* (fault id, layer:index, 0): injected damage */
     RNG_RESIDUE = 7,      /* (layer:index, generation, 0): erase residue */
+    RNG_ENV = 8,          /* (layer:index, 0, 0): per-cell environmental damage;
+                             (ENV_STREAM_ZONES, layer, zone): lognormal zone and disc draws */
 };
 
 /* Key of a cluster in random streams. */
@@ -54,6 +56,18 @@ static inline uint64_t medium_cluster_key(unsigned layer, uint64_t index)
 /* image/medium: in memory only, never stored (image.c invariant 6): the cluster's table
  * entry failed its check on open; reads return -EUCLEAN until a write re-initialises it */
 #define CLUSTER_FLAG_CORRUPT 0x80000000u
+
+/* Radial zones of equal width over the data zone whose environmental life varies
+ * (presets.c explains the count); geometry, so the same at every capacity. */
+#define MEDIUM_ENV_ZONES 32u
+/* Reference conditions of the environmental account: the controlled storage condition
+ * of ISO/IEC 16963 (physics.md §9.1) */
+#define MEDIUM_ENV_REF_RH 0.50
+/* The stress cell at which a layer's env_t50_h is given (physics.md §9.5, [S89]) */
+#define MEDIUM_ENV_STRESS_C 80.0
+#define MEDIUM_ENV_STRESS_RH 0.85
+/* The BD end-of-life limit the law reaches at D = 1 (physics.md §9.1 [S82], [S41]) */
+#define MEDIUM_ENV_SER_FAIL 2.0e-4
 
 struct medium_cluster_meta {
     uint32_t cycles;        /* overwrites (= writes) so far */
@@ -91,6 +105,14 @@ struct model_layer {
     /* model: radius of the focused beam's cone where it crosses the cover surface;
      * sets how wide and how weak surface scratches and dust look on this layer */
     double surface_cone_radius_um;
+    /* environmental (T + RH) mechanism, environ.c fills these */
+    double env_dh_ev;           /* Eyring activation energy */
+    double env_b;               /* humidity factor per unit RH fraction */
+    double env_life_ref_s;      /* median damage time (D = 1) at 25 C / 50 % RH */
+    double env_ser0;            /* SER the law starts from */
+    double env_log_gain;        /* ln(SER_fail / env_ser0): log SER gained per unit D */
+    double env_disc_factor;     /* this disc's lognormal life factor (from the seed) */
+    double env_zone_factor[MEDIUM_ENV_ZONES]; /* and its zones' (disc factor included) */
 };
 
 /* ------------------------------------------------------------------------------------
@@ -377,8 +399,31 @@ unsigned faults_cluster_neighbours(const struct medium *m, uint64_t index, uint6
 /* Arrhenius acceleration of temp_c relative to 25 C for activation energy ea_ev. */
 double clock_acceleration(double ea_ev, double temp_c);
 
-/* Advance c by seconds at temp_c using each layer's activation energy. */
+/* Eyring acceleration of (temp_c, rh fraction) relative to 25 C / 50 % RH for
+ * activation energy dh_ev and humidity factor b (physics.md §9.5). */
+double clock_env_acceleration(double dh_ev, double b, double temp_c, double rh);
+
+/* Advance c by seconds at temp_c and rh_pct: extend the current run, or fold it into
+ * the accounts first if the conditions differ (struct medium_clock). */
 void clock_advance(struct medium_clock *c, const struct model_layer model[MEDIUM_LAYER_COUNT],
-                   double seconds, double temp_c);
+                   double seconds, double temp_c, double rh_pct);
+
+/* ------------------------------------------------------------------------------------
+ * environ.c — the environmental (T + RH) mechanism
+ * ---------------------------------------------------------------------------------- */
+
+/* Fill the env_* members of m->model[] from the profile and the seed. Returns 0 or
+ * -EINVAL. */
+int environ_init(struct medium *m) PFS_MUST_CHECK;
+
+/* Damage D of a cluster's zone now (persistent: the stack, not the marks, ages, so a
+ * rewrite does not reset it). */
+double environ_cluster_damage(const struct medium *m, unsigned layer, uint64_t index);
+
+/* Symbol error rate that damage D adds: SER0 ((SER_fail / SER0)^D - 1), at most 1. */
+double environ_ser(const struct model_layer *ml, double damage);
+
+/* model: zone of a cluster among n equal radius bands of the data zone (faults.c). */
+unsigned faults_cluster_zone(const struct medium *m, uint64_t index, unsigned n);
 
 #endif /* PHASEFS_MEDIUM_PRIV_H */

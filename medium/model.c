@@ -423,7 +423,7 @@ int model_init(struct medium *m)
         if (rc < 0)
             return rc;
     }
-    return 0;
+    return environ_init(m);
 }
 
 bool model_write_needs_old(const struct medium *m, unsigned layer)
@@ -702,6 +702,23 @@ void model_read(const struct medium *m, unsigned layer, uint64_t index,
                     bit_flip(bytes, pos);
                     r.retention_bits++;
                 }
+            }
+        }
+    }
+
+    /* (3b) environmental damage of the stack: cells below the damage's loss fraction
+     * read a fixed value of their own, whatever is recorded (keyed by the cluster only,
+     * so the loss survives rewrites), twice the added bit rate since half agree anyway */
+    limit = written ? fmin(1.0, 2.0 * ser_to_ber(environ_ser(
+                                        ml, environ_cluster_damage(m, layer, index))))
+                    : 0.0;
+    if (limit > 0.0) {
+        struct order_walk w;
+        walk_start(&w, seed, RNG_ENV, key, 0);
+        while (walk_next(&w, limit, &pos, &extra)) {
+            if (bit_get(bytes, pos) != (int)(extra >> 63)) {
+                bit_flip(bytes, pos);
+                r.env_bits++;
             }
         }
     }

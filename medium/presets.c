@@ -79,6 +79,32 @@ static void stack_bd_re_dl(struct medium_profile *p)
     film(p, MEDIUM_FILM_SUBSTRATE, "PC", 1.1e6, 1.631, 0);
 }
 
+/* Environmental (T + RH) ageing of the bd-re-dl stacks, per layer. */
+static void ageing_bd_re_dl(struct medium_profile *p)
+{
+    /* All EST (§9.5; §9.7: no activation energy or humidity factor has been measured
+     * for any BD-RE), chosen inside the ranges of §9.4/§9.5 and fitted to its bands:
+     * the worse layer of the median disc (seed quantile 0.5) past R-SER 2e-4 after
+     * about 4 weeks at 80 C / 85 % RH (band 3-12 weeks, [S89]) and after about 38
+     * years at 25 C / 50 % RH (band 20-60 years: CCI class 20-50 y [S92], 30-50 y
+     * claimed [S36]). t50 is the median zone's time to D = 1 at 80/85; the worst of a
+     * disc's 32 zones fails at about 0.75 of it (env_zone_sigma).
+     *
+     * Near: a thin Ag alloy sealed by TiO2 and the spacer, reached by moisture through
+     * the hard-coated cover only: the upper end of 0.6-0.9 eV and a milder humidity
+     * factor (B = -4.5 of the -4 to -6 of §9.4). */
+    p->layer[MEDIUM_LAYER_NEAR].env_activation_ev = 0.78;
+    p->layer[MEDIUM_LAYER_NEAR].env_humidity_b = -4.5;
+    p->layer[MEDIUM_LAYER_NEAR].env_t50_h = 800.0;
+    /* Far: the 80 nm Ag sits on ZnS-SiO2 (sulfuration from the dielectric, §9.4 [S21]:
+     * the lower activation energy, 0.70 eV) and on the 1.1 mm polycarbonate substrate,
+     * whose water uptake (§9.4 [S102]) feeds it (B = -5.5). Lower dH: at room
+     * temperature the far layer fails first, under stress the near one. */
+    p->layer[MEDIUM_LAYER_FAR].env_activation_ev = 0.70;
+    p->layer[MEDIUM_LAYER_FAR].env_humidity_b = -5.5;
+    p->layer[MEDIUM_LAYER_FAR].env_t50_h = 830.0;
+}
+
 static void preset_bd_re_dl(struct medium_profile *p)
 {
     memset(p, 0, sizeof *p);
@@ -89,6 +115,8 @@ static void preset_bd_re_dl(struct medium_profile *p)
     p->capacity_per_layer = MEDIUM_REAL_LAYER_BYTES / MEDIUM_USER_BYTES_PER_CLUSTER *
                             MEDIUM_USER_BYTES_PER_CLUSTER;
     p->temperature_c = 25.0; /* room temperature; the clock's reference, §4.1 */
+    /* 50 % RH: the "controlled" storage condition of ISO/IEC 16963, §9.1 [S74], [S75] */
+    p->humidity_pct = 50.0;
 
     /* drive: 405 nm, NA 0.85 [S38]; 4.917 m/s at 1x [S37] (§7.1) */
     p->wavelength_nm = 405.0;
@@ -128,6 +156,7 @@ static void preset_bd_re_dl(struct medium_profile *p)
     far->dow_beta = 0;         /* derive: beta 2.5, §7.3 (EST) */
 
     stack_bd_re_dl(p);
+    ageing_bd_re_dl(p);
 
     /* electrical pulses (used in electrical mode only): §7.5 (EST unless marked) */
     struct medium_electrical_profile *e = &p->electrical;
@@ -167,6 +196,12 @@ static void preset_bd_re_dl(struct medium_profile *p)
     /* SER_first of §4.3, the DOW-1...10 bump: EST (§9.6 found it documented nowhere);
      * 3x SER0, so a fresh disc's first overwrites stay 5x below the 2e-4 limit */
     m->dow_first_ser = 3e-5;
+    m->env_ser0 = 2e-5;        /* SER0 of the T + RH law: §9.5 (EST) */
+    m->env_disc_sigma = 0.5;   /* sigma_ln per disc: §9.5 (EST), lognormal life [S74] */
+    /* EST: spread between 32 radial zones of one disc (about one R-SER window of
+     * 10,000 LDC blocks each, §9.1 [S82]); small next to the disc-to-disc spread, since
+     * one disc's films come from one sputtering run */
+    m->env_zone_sigma = 0.15;
 
     /* spare areas per layer, scaled to the capacity: ISA 256 MiB and OSA 512 MiB of the
      * real 381,856-cluster layer (4,096 and 8,192 clusters, ~1.07 % and ~2.15 %):

@@ -43,13 +43,14 @@ enum section_id {
     SEC_ELECTRICAL,
     SEC_MODEL,
     SEC_FORMAT,
+    SEC_ENVIRONMENT,
     SEC_COUNT,
     SEC_LAYER = 100, /* field table: applies to both layer sections */
 };
 
 static const char *const section_names[SEC_COUNT] = {
     "medium", "drive", "production", "layer.near", "layer.far", "stack", "electrical",
-    "model", "format",
+    "model", "format", "environment",
 };
 
 enum field_type { T_NAME, T_BASE, T_MODE, T_SEED, T_SIZE, T_DOUBLE, T_GAS, T_FORMULA, T_SPARE };
@@ -94,6 +95,11 @@ static const struct field fields[] = {
     {SEC_LAYER, "film_rate_nm_s", T_DOUBLE, L(film_rate_nm_s), 0, 1000, LO_OPEN},
     {SEC_LAYER, "dow_n0_cycles", T_DOUBLE, L(dow_n0_cycles), 0, 1e12, 0},
     {SEC_LAYER, "dow_beta", T_DOUBLE, L(dow_beta), 0, 20, 0},
+    /* Eyring T + RH ageing (physics.md §9.5): an activation energy, a humidity factor
+     * that may not lengthen life, a median time at 80 C / 85 % RH in hours */
+    {SEC_LAYER, "env_activation_ev", T_DOUBLE, L(env_activation_ev), 0, 5, LO_OPEN},
+    {SEC_LAYER, "env_humidity_b", T_DOUBLE, L(env_humidity_b), -50, 0, 0},
+    {SEC_LAYER, "env_t50_h", T_DOUBLE, L(env_t50_h), 0, 1e12, LO_OPEN},
     {SEC_ELECTRICAL, "ic_ma", T_DOUBLE, E(ic_ma), 0, 1000, LO_OPEN},
     {SEC_ELECTRICAL, "tc_ns", T_DOUBLE, E(tc_ns), 0, 1e9, LO_OPEN},
     {SEC_ELECTRICAL, "ia1_ma", T_DOUBLE, E(ia1_ma), 0, 1000, LO_OPEN},
@@ -118,9 +124,15 @@ static const struct field fields[] = {
     {SEC_MODEL, "stuck_onset", T_DOUBLE, M(stuck_onset), 0, 1e9, 0},
     {SEC_MODEL, "stuck_shape", T_DOUBLE, M(stuck_shape), 0, 100, LO_OPEN},
     {SEC_MODEL, "dow_first_ser", T_DOUBLE, M(dow_first_ser), 0, 0.1, 0},
+    /* below the 2e-4 the law reaches at D = 1, so the SER grows with damage */
+    {SEC_MODEL, "env_ser0", T_DOUBLE, M(env_ser0), 0, 1e-4, LO_OPEN},
+    {SEC_MODEL, "env_disc_sigma", T_DOUBLE, M(env_disc_sigma), 0, 3, 0},
+    {SEC_MODEL, "env_zone_sigma", T_DOUBLE, M(env_zone_sigma), 0, 3, 0},
     /* a spare area: SIZE or PERCENT of the layer; offset names the fraction */
     {SEC_FORMAT, "inner_spare", T_SPARE, F(inner_spare_fraction), 0, 0.5, 0},
     {SEC_FORMAT, "outer_spare", T_SPARE, F(outer_spare_fraction), 0, 0.5, 0},
+    /* relative humidity of storage and of medium_age without one, in percent */
+    {SEC_ENVIRONMENT, "humidity", T_DOUBLE, P(humidity_pct), 0, 100, 0},
 };
 
 #define NFIELDS (sizeof fields / sizeof fields[0])
@@ -873,8 +885,8 @@ static int parse_impl(struct pctx *c, const char *text, size_t len)
             sec = find_section(l->name);
             if (sec < 0) {
                 rc = perr(c, l->no, -1, l->name, "unknown section [%.40s]: expected medium, drive, "
-                          "production, layer.near, layer.far, stack, electrical, model or "
-                          "format",
+                          "production, layer.near, layer.far, stack, electrical, model, "
+                          "format or environment",
                           l->name);
                 goto out;
             }

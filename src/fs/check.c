@@ -1,10 +1,10 @@
 /*
  * check.c — the filesystem check behind fsck.phasefs (DESIGN.md "Tools": fsck): loads
- * the metadata the way mount does (checkpoint.c, log.c) but read-only and tolerantly —
- * each copy of every metadata cluster is read and judged on its own, a record that
- * does not apply is reported and skipped — then checks the model (reachability, link
- * counts, cluster ownership, extents) and, with the fixity option, file contents
- * against their digests. It never prints: problems are plain data for the tool.
+ * the metadata through the walker mount uses (chain.c), in its tolerant mode — each
+ * copy of every metadata cluster is read and judged, a record that does not apply is
+ * reported and skipped — then checks the model (reachability, link counts, cluster
+ * ownership, extents) and, with the fixity option, file contents against their
+ * digests. It never prints: problems are plain data for the tool.
  *
  * Repair (opt->repair) fixes the model in memory and makes it durable with one full
  * checkpoint (checkpoint.c protocol), which also rewrites every metadata copy on fresh
@@ -12,12 +12,13 @@
  * repaired (there is no second copy of data). What counts as a problem:
  * (1) An inode no directory reaches whose stored link count is 0 was unlinked while
  *     open; mount frees it silently, so it is not reported. One with a stored count
- *     above 0 is an orphan (ORPHAN); the clusters it holds are LEAKED.
+ *     above 0 is an orphan (ORPHAN), which a read-write mount refuses (meta.c
+ *     fs_meta_finish); the clusters it holds are LEAKED.
  * (2) The allocation map is derived at mount from references, never stored, so a
  *     cluster can leak only by being held by an orphan: that is the LEAKED class.
- * (3) The end of the log is a pair of clusters that are blank, stale (other
- *     generation or sequence) or foreign (no log magic); a pair whose copies carry the
- *     log magic but fail their CRC, or cannot be read, is LOG_LOST.
+ * (3) The end of the log is where chain.c (invariants 4-6) puts it, for mount and
+ *     check alike; a pair damaged on both copies, or a commit longer than any phasefs
+ *     writes, is LOG_LOST: mount refuses it read-write, a repair cuts the log there.
  */
 #include "fs_priv.h"
 
@@ -32,8 +33,7 @@
 #define OWN_META UINT64_MAX
 #define OWN_ANCHOR (UINT64_MAX - 1)
 
-enum copy_state { C_OK = 0, C_BLANK, C_STALE, C_FOREIGN, C_RANGE, C_CORRUPT, C_UNREADABLE };
-
+/* by enum fs_copy */
 static const char *const copy_word[] = {
     "good", "blank", "stale", "not metadata", "outside the medium", "corrupt (CRC)",
     "unreadable",
@@ -186,66 +186,6 @@ static int meta_note(struct ck *k, uint32_t kind, uint64_t seq, uint64_t a, uint
     return 0;
 }
 
-/* Read one copy and judge it for (kind, gen, seq); buf gets its content. */
-static enum copy_state read_copy(struct pfs *fs, uint64_t lcn, uint32_t kind, uint64_t seq,
-                                 uint8_t *buf, struct fs_chdr *h)
-{
-    struct sector_read_report rep;
-    if (lcn >= fs->total_lcns)
-        return C_RANGE;
-    if (sector_read(fs->dev, lcn, buf, &rep) < 0)
-        return C_UNREADABLE;
-    if (rep.blank)
-        return C_BLANK;
-    if (memcmp(buf, kind == FS_CHDR_CKPT ? "PFSC" : "PFSL", 4) != 0)
-        return C_FOREIGN;
-    int rc = fs_chdr_decode(buf, h);
-    if (rc < 0)
-        return C_CORRUPT;
-    if (h->kind != kind || memcmp(h->uuid, fs->uuid, 16) != 0 || h->gen != fs->gen ||
-        h->seq != seq)
-        return C_STALE;
-    return C_OK;
-}
-
-/* Apply a record stream record by record; a record that fails is reported, skipped. */
-static void apply_tolerant(struct ck *k, const uint8_t *p, size_t len, const char *where)
-{
-    size_t off = 0;
-    while (off < len) {
-        if (len - off < FS_REC_HDR) {
-            problem(k, PFS_CHECK_RECORD, 0, FS_LCN_NONE, "/",
-                    &(struct ck_fix){.kind = FIX_RECORD},
-                    "%s: %zu stray bytes at the end of the stream (dropped)", where, len - off);
-            return;
-        }
-        uint16_t type = util_le16_get(p + off);
-        uint32_t blen = util_le32_get(p + off + 4);
-        if (blen > len - off - FS_REC_HDR) {
-            problem(k, PFS_CHECK_RECORD, 0, FS_LCN_NONE, "/",
-                    &(struct ck_fix){.kind = FIX_RECORD},
-                    "%s: a record of type %u runs past the end of the stream (dropped)",
-                    where, type);
-            return;
-        }
-        struct fs_cur c = {p + off + FS_REC_HDR, blen, 0, false};
-        uint64_t ino = blen >= 8 ? util_le64_get(p + off + FS_REC_HDR) : 0;
-        off += FS_REC_HDR + blen;
-        if (type == FS_REC_CKPT_HEAD || type == FS_REC_CKPT_END)
-            continue;
-        int rc = fs_apply_record(k->fs, type, &c);
-        if (rc == -ENOMEM) {
-            k->err = rc;
-            return;
-        }
-        if (rc < 0)
-            problem(k, PFS_CHECK_RECORD, ino, FS_LCN_NONE, "/",
-                    &(struct ck_fix){.kind = FIX_RECORD},
-                    "%s: a record of type %u (inode %llu) does not apply (dropped)", where,
-                    type, (unsigned long long)ino);
-    }
-}
-
 static void own_meta(struct ck *k, uint64_t lcn)
 {
     if (lcn < k->fs->total_lcns && k->own[lcn] == OWN_NONE) {
@@ -254,67 +194,90 @@ static void own_meta(struct ck *k, uint64_t lcn)
     }
 }
 
-/* Judge one pair: returns the good copy's index (0/1) or -1; reports a bad copy. */
-static int judge_pair(struct ck *k, uint32_t kind, uint64_t seq, uint64_t a, uint64_t b,
-                      struct fs_chdr *h)
+/* The check's side of the walker (chain.c): every copy that is not good is a problem. */
+static void ck_note(struct fs_walk *w, const struct fs_walk_note *n)
 {
+    struct ck *k = w->arg;
     struct pfs *fs = k->fs;
-    struct fs_chdr hb;
-    enum copy_state sa = read_copy(fs, a, kind, seq, fs->iobuf, h);
-    enum copy_state sb = b == a ? sa : read_copy(fs, b, kind, seq, fs->iobuf2, &hb);
-    const char *what = kind == FS_CHDR_CKPT ? "checkpoint" : "log";
-    if (sa == C_OK && sb != C_OK && b != a) {
-        problem(k, kind == FS_CHDR_CKPT ? PFS_CHECK_CKPT_COPY : PFS_CHECK_LOG_COPY, 0, b, "/",
-                &(struct ck_fix){.kind = FIX_CHAIN},
-                "%s cluster %llu: copy b (LCN %llu, %s layer) is %s; copy a is good", what,
-                (unsigned long long)seq, (unsigned long long)b, layer_name(fs, b),
-                copy_word[sb]);
-        k->chain_dirty = true;
-    }
-    if (sa == C_OK)
-        return 0;
-    if (sb == C_OK) {
-        problem(k, kind == FS_CHDR_CKPT ? PFS_CHECK_CKPT_COPY : PFS_CHECK_LOG_COPY, 0, a, "/",
-                &(struct ck_fix){.kind = FIX_CHAIN},
-                "%s cluster %llu: copy a (LCN %llu, %s layer) is %s; copy b is good", what,
-                (unsigned long long)seq, (unsigned long long)a, layer_name(fs, a),
-                copy_word[sa]);
-        k->chain_dirty = true;
-        *h = hb;
-        memcpy(fs->iobuf, fs->iobuf2, FS_CLUSTER);
-        return 1;
-    }
-    if (kind == FS_CHDR_LOG && sa < C_CORRUPT && sb < C_CORRUPT)
-        return -1; /* the normal end of the log (rule 3) */
-    if (kind == FS_CHDR_LOG)
-        problem(k, PFS_CHECK_LOG_LOST, 0, a, "/", &(struct ck_fix){.kind = FIX_CHAIN},
+    const char *what = n->kind == FS_CHDR_CKPT ? "checkpoint" : "log";
+    enum pfs_check_class copy_cls = n->kind == FS_CHDR_CKPT ? PFS_CHECK_CKPT_COPY
+                                                            : PFS_CHECK_LOG_COPY;
+    const struct ck_fix chain = {.kind = FIX_CHAIN}, record = {.kind = FIX_RECORD};
+    const uint64_t seq = n->seq, a = n->a, b = n->b;
+    const enum fs_copy *st = n->st;
+    const int which = n->which;
+
+    switch (n->ev) {
+    case FS_WALK_PAIR:
+        if (which == 0 && st[1] != FS_COPY_OK && b != a) {
+            problem(k, copy_cls, 0, b, "/", &chain,
+                    "%s cluster %llu: copy b (LCN %llu, %s layer) is %s; copy a is good", what,
+                    (unsigned long long)seq, (unsigned long long)b, layer_name(fs, b),
+                    copy_word[st[1]]);
+            k->chain_dirty = true;
+        } else if (which == 1) {
+            problem(k, copy_cls, 0, a, "/", &chain,
+                    "%s cluster %llu: copy a (LCN %llu, %s layer) is %s; copy b is good", what,
+                    (unsigned long long)seq, (unsigned long long)a, layer_name(fs, a),
+                    copy_word[st[0]]);
+            k->chain_dirty = true;
+        } else if (which < 0) {
+            problem(k, PFS_CHECK_CKPT_LOST, 0, a, "/", NULL,
+                    "checkpoint cluster %llu of generation %llu: copy a (LCN %llu) is %s and "
+                    "copy b (LCN %llu) is %s; a read-only mount may rescue an older "
+                    "generation (check files against their digests)",
+                    (unsigned long long)seq, (unsigned long long)fs->gen,
+                    (unsigned long long)a, copy_word[st[0]], (unsigned long long)b,
+                    copy_word[st[1]]);
+        }
+        break;
+    case FS_WALK_STRAY:
+        problem(k, PFS_CHECK_RECORD, 0, FS_LCN_NONE, "/", &record,
+                "%s: %zu stray bytes at the end of the stream (dropped)", n->where, n->bytes);
+        break;
+    case FS_WALK_OVERRUN:
+        problem(k, PFS_CHECK_RECORD, 0, FS_LCN_NONE, "/", &record,
+                "%s: a record of type %u runs past the end of the stream (dropped)", n->where,
+                n->type);
+        break;
+    case FS_WALK_RECORD:
+        problem(k, PFS_CHECK_RECORD, n->ino, FS_LCN_NONE, "/", &record,
+                "%s: a record of type %u (inode %llu) does not apply (dropped)", n->where,
+                n->type, (unsigned long long)n->ino);
+        break;
+    case FS_WALK_CKPT_SHAPE:
+        problem(k, PFS_CHECK_RECORD, 0, FS_LCN_NONE, "/", &record, "%s: %s", n->where, n->why);
+        break;
+    case FS_WALK_CKPT_BYTES:
+        problem(k, PFS_CHECK_RECORD, 0, FS_LCN_NONE, "/", &record,
+                "the checkpoint holds %llu bytes of records where its anchor says %llu",
+                (unsigned long long)a, (unsigned long long)b);
+        break;
+    case FS_WALK_LOG_LOST:
+        problem(k, PFS_CHECK_LOG_LOST, 0, a, "/", &chain,
                 "log cluster %llu: copy a (LCN %llu) is %s and copy b (LCN %llu) is %s; the "
                 "commits from here on are lost (the log ends before it)",
-                (unsigned long long)seq, (unsigned long long)a, copy_word[sa],
-                (unsigned long long)b, copy_word[sb]);
-    else
-        problem(k, PFS_CHECK_CKPT_LOST, 0, a, "/", NULL,
-                "checkpoint cluster %llu of generation %llu: copy a (LCN %llu) is %s and "
-                "copy b (LCN %llu) is %s; a read-only mount may rescue an older generation "
-                "(check files against their digests)", (unsigned long long)seq,
-                (unsigned long long)fs->gen, (unsigned long long)a, copy_word[sa],
-                (unsigned long long)b, copy_word[sb]);
-    if (kind == FS_CHDR_LOG)
+                (unsigned long long)seq, (unsigned long long)a, copy_word[st[0]],
+                (unsigned long long)b, copy_word[st[1]]);
         k->chain_dirty = true;
-    return -2;
+        break;
+    case FS_WALK_LOG_LONG:
+        problem(k, PFS_CHECK_LOG_LOST, 0, a, "/", &chain,
+                "log clusters from %llu (LCN %llu) on: a commit of more than %u clusters "
+                "without an end mark, which phasefs never writes; mount refuses it, the "
+                "log ends before it", (unsigned long long)seq, (unsigned long long)a,
+                FS_COMMIT_MAX_CLUSTERS);
+        k->chain_dirty = true;
+        break;
+    }
 }
 
-static void model_clear(struct pfs *fs)
+static int ck_pair(struct fs_walk *w, uint32_t kind, uint64_t seq, uint64_t a, uint64_t b)
 {
-    struct fs_itable *t = &fs->itab;
-    for (size_t i = 0; t->slots && i < t->nslots; i++)
-        if (t->slots[i] && t->slots[i]->ino)
-            fs_inode_destroy(fs, t->slots[i]);
-    fs_itable_free(t);
-    free(fs->meta_lcns);
-    fs->meta_lcns = NULL;
-    fs->nmeta = fs->meta_cap = 0;
-    fs->meta_bytes = fs->data_clusters = 0;
+    struct ck *k = w->arg;
+    own_meta(k, a);
+    own_meta(k, b);
+    return meta_note(k, kind, seq, a, b);
 }
 
 /* Load the checkpoint of anchor a and its log; 0, or -EBADMSG (checkpoint lost). */
@@ -324,7 +287,7 @@ static int load_anchor(struct ck *k, const struct fs_anchor *a)
     struct fs_buf b = {0};
     int rc = 0;
 
-    model_clear(fs);
+    fs_model_reset(fs);
     memset(k->own, 0, fs->total_lcns * sizeof *k->own);
     for (unsigned s = 0; s < FS_ANCHORS; s++)
         k->own[fs_anchor_lcn(fs, s)] = OWN_ANCHOR;
@@ -335,85 +298,29 @@ static int load_anchor(struct ck *k, const struct fs_anchor *a)
     memcpy(fs->uuid, a->uuid, 16);
     memcpy(fs->label, a->label, PFS_LABEL_MAX);
     fs->next_ino = PFS_ROOT_INO + 1;
-    uint64_t ca = a->ckpt_a, cb = a->ckpt_b;
-    for (uint32_t i = 0; i < a->ckpt_clusters; i++) {
-        struct fs_chdr h;
-        int which = judge_pair(k, FS_CHDR_CKPT, i, ca, cb, &h);
-        if (which < 0) {
-            rc = -EBADMSG;
-            goto out;
-        }
-        own_meta(k, ca);
-        own_meta(k, cb);
-        if ((rc = meta_note(k, FS_CHDR_CKPT, i, ca, cb)) < 0 ||
-            (rc = fs_buf_put(&b, fs->iobuf + FS_CHDR_BYTES, h.payload_len)) < 0)
-            goto out;
-        ca = h.next_a;
-        cb = h.next_b;
-    }
-    if (b.len >= FS_REC_HDR + 16 && util_le16_get(b.p) == FS_REC_CKPT_HEAD) {
-        uint64_t next = util_le64_get(b.p + FS_REC_HDR);
-        if (next > PFS_ROOT_INO)
-            fs->next_ino = next;
-    }
-    if (b.len != a->ckpt_bytes)
-        problem(k, PFS_CHECK_RECORD, 0, FS_LCN_NONE, "/", &(struct ck_fix){.kind = FIX_RECORD},
-                "the checkpoint holds %zu bytes of records where its anchor says %llu",
-                b.len, (unsigned long long)a->ckpt_bytes);
-    apply_tolerant(k, b.p, b.len, "checkpoint");
+    struct fs_walk w = {.fs = fs, .tolerant = true, .arg = k, .note = ck_note,
+                        .pair = ck_pair};
+    uint64_t nrec;
+    if ((rc = fs_walk_checkpoint(&w, a, &b)) < 0 ||
+        (rc = fs_walk_stream(&w, b.p, b.len, true, 0, &nrec)) < 0)
+        goto out;
     if (k->err) {
         rc = k->err;
         goto out;
     }
-
-    /* the log: whole commits only (log.c rule 4) */
-    uint64_t la = a->log_a, lb = a->log_b, seq = a->log_seq, head_a = la, head_b = lb;
-    size_t pending_meta = k->rep->nmeta;
-    b.len = 0;
-    for (;;) {
-        struct fs_chdr h;
-        if (judge_pair(k, FS_CHDR_LOG, seq, la, lb, &h) < 0)
-            break;
-        if ((rc = meta_note(k, FS_CHDR_LOG, seq, la, lb)) < 0 ||
-            (rc = fs_buf_put(&b, fs->iobuf + FS_CHDR_BYTES, h.payload_len)) < 0)
-            goto out;
-        seq++;
-        la = h.next_a;
-        lb = h.next_b;
-        if (h.flags & FS_CHDR_END) {
-            char where[64];
-            snprintf(where, sizeof where, "log commit ending at cluster %llu",
-                     (unsigned long long)(seq - 1));
-            apply_tolerant(k, b.p, b.len, where);
-            if (k->err) {
-                rc = k->err;
-                goto out;
-            }
-            for (size_t i = pending_meta; i < k->rep->nmeta; i++) {
-                own_meta(k, k->rep->meta[i].lcn_a);
-                own_meta(k, k->rep->meta[i].lcn_b);
-                k->rep->log_clusters++;
-            }
-            pending_meta = k->rep->nmeta;
-            b.len = 0;
-            head_a = la;
-            head_b = lb;
-            fs->log_seq = seq;
-        }
-        if (seq - a->log_seq > (1u << 20))
-            break;
-    }
-    k->rep->nmeta = pending_meta; /* an unfinished commit is not part of the state */
-    if (k->rep->log_clusters == 0)
-        fs->log_seq = a->log_seq;
-    own_meta(k, head_a);
-    own_meta(k, head_b);
-    fs->log_a = head_a;
-    fs->log_b = head_b;
+    /* the log: whole commits only (log.c rule 4), ended where mount ends it */
+    if ((rc = fs_walk_log(&w, a->log_a, a->log_b, a->log_seq)) < 0 || (rc = k->err) < 0)
+        goto out;
+    k->rep->log_clusters = w.log_clusters;
+    own_meta(k, w.log_a);
+    own_meta(k, w.log_b);
+    fs->log_a = w.log_a;
+    fs->log_b = w.log_b;
+    fs->log_seq = w.log_seq;
     memcpy(k->rep->uuid, fs->uuid, 16);
-    k->rep->log_head_a = head_a;
-    k->rep->log_head_b = head_b;
-    k->rep->log_head_seq = fs->log_seq;
+    k->rep->log_head_a = w.log_a;
+    k->rep->log_head_b = w.log_b;
+    k->rep->log_head_seq = w.log_seq;
     fs->ckpt_clusters = a->ckpt_clusters;
     fs->anchor_gen = a->generation;
 out:
@@ -426,84 +333,53 @@ out:
 static int check_anchors(struct ck *k, struct fs_anchor *best, bool *found)
 {
     struct pfs *fs = k->fs;
-    struct fs_anchor cand[FS_ANCHORS];
-    enum copy_state st[FS_ANCHORS];
-    uint64_t bad_gen[FS_ANCHORS];
-    unsigned ncand = 0;
+    struct fs_anchors set;
+    int rc;
 
     *found = false;
-    for (unsigned s = 0; s < FS_ANCHORS; s++) {
-        struct sector_read_report rep;
-        uint64_t lcn = fs_anchor_lcn(fs, s);
-        k->rep->anchor_lcn[s] = lcn;
-        bad_gen[s] = 0;
-        int rc = sector_read(fs->dev, lcn, fs->iobuf, &rep);
-        if (rc < 0) {
-            st[s] = C_UNREADABLE;
-        } else if (rep.blank) {
-            st[s] = C_BLANK;
-        } else if (memcmp(fs->iobuf, "PHASEFSA", 8) != 0) {
-            st[s] = C_FOREIGN;
-        } else if (fs_anchor_decode(fs->iobuf, &cand[s]) < 0) {
-            st[s] = C_CORRUPT;
-            bad_gen[s] = util_le64_get(fs->iobuf + 32); /* unverified */
-        } else if (cand[s].total_lcns != fs->total_lcns) {
-            st[s] = C_STALE;
-        } else {
-            st[s] = C_OK;
-            ncand++;
-        }
-    }
-    if (ncand == 0) {
+    for (unsigned s = 0; s < FS_ANCHORS; s++)
+        k->rep->anchor_lcn[s] = fs_anchor_lcn(fs, s);
+    if ((rc = fs_anchors_read(fs, &set)) < 0)
+        return rc;
+    if (set.norder == 0) {
         problem(k, PFS_CHECK_NO_FS, 0, FS_LCN_NONE, "/", NULL,
                 "no anchor slot holds a valid phasefs anchor: not a phasefs filesystem, or "
                 "every anchor is lost");
         return 0;
     }
-    /* the newest valid anchor; a filesystem has one UUID: the newest one's */
-    int in = -1;
-    for (unsigned s = 0; s < FS_ANCHORS; s++)
-        if (st[s] == C_OK && (in < 0 || cand[s].generation > cand[in].generation))
-            in = (int)s;
-    *best = cand[in];
+    /* the newest anchor of the filesystem's UUID (chain.c invariant 2) */
+    *best = set.a[set.order[0]];
     *found = true;
+    k->rep->anchors_valid = set.nvalid;
     for (unsigned s = 0; s < FS_ANCHORS; s++) {
-        if (st[s] == C_OK && memcmp(cand[s].uuid, best->uuid, 16) != 0)
-            st[s] = C_STALE;
-        if (st[s] == C_OK) {
-            k->rep->anchors_valid++;
+        enum fs_copy st = set.state[s];
+        if (st == FS_COPY_OK)
             continue;
-        }
         struct ck_fix fx = {.kind = FIX_ANCHOR, .slot = s};
         uint64_t lcn = fs_anchor_lcn(fs, s);
-        const char *why = st[s] == C_STALE ? "holds an anchor of another filesystem or size"
-                                            : copy_word[st[s]];
-        if (st[s] == C_CORRUPT && bad_gen[s] > best->generation)
+        char why[96];
+        if (st == FS_COPY_STALE)
+            snprintf(why, sizeof why, "holds a valid anchor of another filesystem or size "
+                                      "(never used)");
+        else if (st == FS_COPY_RANGE)
+            snprintf(why, sizeof why, "holds an anchor naming clusters outside the medium");
+        else
+            snprintf(why, sizeof why, "is %s", copy_word[st]);
+        if (st == FS_COPY_CORRUPT && set.bad_gen[s] > best->generation)
             problem(k, PFS_CHECK_ANCHOR, 0, lcn, "/", &fx,
                     "anchor slot %u (LCN %llu, %s layer) is corrupt and may have named a newer "
                     "generation (%llu, unverified) than the one in force (%llu)", s,
                     (unsigned long long)lcn, layer_name(fs, lcn),
-                    (unsigned long long)bad_gen[s], (unsigned long long)best->generation);
+                    (unsigned long long)set.bad_gen[s], (unsigned long long)best->generation);
         else
             problem(k, PFS_CHECK_ANCHOR, 0, lcn, "/", &fx,
-                    "anchor slot %u (LCN %llu, %s layer) is %s", s, (unsigned long long)lcn,
+                    "anchor slot %u (LCN %llu, %s layer) %s", s, (unsigned long long)lcn,
                     layer_name(fs, lcn), why);
     }
     /* older anchors, newest first, for a fallback when the newest checkpoint is lost */
     k->nolder = 0;
-    for (unsigned s = 0; s < FS_ANCHORS; s++) {
-        if (st[s] != C_OK || cand[s].generation >= best->generation)
-            continue;
-        bool dup = false;
-        for (unsigned i = 0; i < k->nolder; i++)
-            dup |= k->older[i].generation == cand[s].generation;
-        if (dup)
-            continue;
-        unsigned j = k->nolder++;
-        for (; j > 0 && k->older[j - 1].generation < cand[s].generation; j--)
-            k->older[j] = k->older[j - 1];
-        k->older[j] = cand[s];
-    }
+    for (unsigned i = 1; i < set.norder; i++)
+        k->older[k->nolder++] = set.a[set.order[i]];
     return 0;
 }
 

@@ -1,9 +1,10 @@
 /*
  * checkpoint.c — full checkpoints and anchors (DESIGN.md "src/fs": periodic full
  * checkpoints, anchors rotated over fixed slots on both layers), and the mount-time
- * load that finds the newest good anchor, reads its checkpoint (either copy of each
- * cluster), replays the log after it and rebuilds the free map. The cluster and
- * record formats are format.c's invariants; the log is log.c's.
+ * load: the newest anchor of the filesystem, its checkpoint and the log after it, read
+ * and applied by chain.c's walker in its strict mode (the one fsck runs tolerantly),
+ * then the free map rebuilt. The cluster and record formats are format.c's
+ * invariants; the log is log.c's.
  *
  * Checkpoint protocol (caller holds fs->lock):
  * (1) Dirty data is written and synced first; the whole in-memory model is then
@@ -242,103 +243,55 @@ out_nolist:
 
 /* ---- loading ---------------------------------------------------------------------- */
 
-static void model_reset(struct pfs *fs)
+/* The mount's side of the walker (chain.c): strict, every pair it keeps is allocated. */
+static int mount_pair(struct fs_walk *w, uint32_t kind, uint64_t seq, uint64_t a, uint64_t b)
 {
-    struct fs_itable *t = &fs->itab;
-    for (size_t i = 0; t->slots && i < t->nslots; i++) {
-        struct fs_inode *ip = t->slots[i];
-        if (ip && ip->ino)
-            fs_inode_destroy(fs, ip);
-    }
-    fs_itable_free(t);
-    fs_alloc_free(&fs->al);
-    free(fs->meta_lcns);
-    fs->meta_lcns = NULL;
-    fs->nmeta = fs->meta_cap = 0;
-    fs->meta_bytes = 0;
-    fs->data_clusters = 0;
-    fs->next_ino = PFS_ROOT_INO + 1;
-    fs->log_clusters = 0;
-    fs->st.log_records_replayed = 0;
+    struct pfs *fs = w->fs;
+    int rc;
+    (void)kind;
+    (void)seq;
+    if ((rc = fs_alloc_mark(fs, a)) < 0 || (rc = fs_meta_track(fs, a)) < 0)
+        return rc;
+    if (b != a && ((rc = fs_alloc_mark(fs, b)) < 0 || (rc = fs_meta_track(fs, b)) < 0))
+        return rc;
+    return 0;
 }
 
-/* Read the checkpoint chain of anchor a into b (fs->gen set to a->generation). */
-static int read_checkpoint(struct pfs *fs, const struct fs_anchor *a, struct fs_buf *b)
+static void mount_note(struct fs_walk *w, const struct fs_walk_note *n)
 {
-    uint64_t ca = a->ckpt_a, cb = a->ckpt_b;
-    int rc;
-    for (uint32_t i = 0; i < a->ckpt_clusters; i++) {
-        struct fs_chdr h;
-        rc = fs_meta_read(fs, ca, cb, FS_CHDR_CKPT, fs->iobuf, &h);
-        if (rc < 0)
-            return rc == -EPROTO ? rc : -EBADMSG;
-        if (h.seq != i || ((i + 1 == a->ckpt_clusters) != (h.next_a == FS_LCN_NONE)))
-            return -EUCLEAN;
-        if ((rc = fs_alloc_mark(fs, ca)) < 0 || (rc = fs_meta_track(fs, ca)) < 0)
-            return rc;
-        if (cb != ca && ((rc = fs_alloc_mark(fs, cb)) < 0 || (rc = fs_meta_track(fs, cb)) < 0))
-            return rc;
-        if ((rc = fs_buf_put(b, fs->iobuf + FS_CHDR_BYTES, h.payload_len)) < 0)
-            return rc;
-        ca = h.next_a;
-        cb = h.next_b;
-    }
-    return b->len == a->ckpt_bytes ? 0 : -EUCLEAN;
-}
-
-static int apply_checkpoint(struct pfs *fs, const struct fs_buf *b)
-{
-    const uint8_t *p = b->p;
-    size_t len = b->len, off = 0;
-    uint64_t nrec = 0, want_inodes = 0;
-    int rc;
-
-    while (off < len) {
-        if (len - off < FS_REC_HDR)
-            return -EUCLEAN;
-        uint16_t type = util_le16_get(p + off);
-        uint32_t blen = util_le32_get(p + off + 4);
-        if (blen > len - off - FS_REC_HDR)
-            return -EUCLEAN;
-        struct fs_cur c = {p + off + FS_REC_HDR, blen, 0, false};
-        off += FS_REC_HDR + blen;
-        if (nrec == 0) {
-            if (type != FS_REC_CKPT_HEAD)
-                return -EUCLEAN;
-            uint64_t next = fs_cur_u64(&c);
-            want_inodes = fs_cur_u64(&c);
-            if (c.bad || next <= PFS_ROOT_INO)
-                return -EUCLEAN;
-            fs->next_ino = next;
-        } else if (type == FS_REC_CKPT_END) {
-            uint64_t count = fs_cur_u64(&c);
-            if (c.bad || count != nrec + 1 || off != len || fs->itab.count != want_inodes)
-                return -EUCLEAN;
-            return 0;
-        } else if ((rc = fs_apply_record(fs, type, &c)) < 0) {
-            return rc;
-        }
-        nrec++;
-    }
-    return -EUCLEAN; /* no CKPT_END */
+    if (n->ev == FS_WALK_LOG_LOST && w->fs->read_only)
+        fs_report(w->fs, -EBADMSG, "", n->a,
+                  "log cluster lost on both copies; mounted read-only with the log cut "
+                  "before it (fsck.phasefs -y cuts it for good)");
 }
 
 static int load_from(struct pfs *fs, const struct fs_anchor *a, bool *replayed)
 {
     struct fs_buf b = {0};
+    struct fs_walk w = {.fs = fs, .note = mount_note, .pair = mount_pair};
+    uint64_t nrec;
     int rc;
 
-    model_reset(fs);
+    fs_model_reset(fs);
     if ((rc = fs_itable_init(&fs->itab)) < 0 || (rc = fs_alloc_init(fs)) < 0)
         goto out;
     fs->gen = a->generation;
-    if ((rc = read_checkpoint(fs, a, &b)) < 0)
+    if ((rc = fs_walk_checkpoint(&w, a, &b)) < 0)
         goto out;
-    if ((rc = apply_checkpoint(fs, &b)) < 0)
+    if ((rc = fs_walk_stream(&w, b.p, b.len, true, 0, &nrec)) < 0)
         goto out;
     fs->ckpt_clusters = a->ckpt_clusters;
     fs->log_limit = compute_log_limit(fs, a->ckpt_clusters);
-    if ((rc = fs_log_replay(fs, a->log_a, a->log_b, a->log_seq, replayed)) < 0)
+    if ((rc = fs_walk_log(&w, a->log_a, a->log_b, a->log_seq)) < 0)
+        goto out;
+    *replayed = w.found;
+    fs->st.log_records_replayed = w.log_records;
+    fs->log_a = w.log_a;
+    fs->log_b = w.log_b;
+    fs->log_seq = w.log_seq;
+    fs->log_clusters = w.log_clusters;
+    /* where the next commit goes: named by the last complete cluster */
+    if ((rc = mount_pair(&w, FS_CHDR_LOG, w.log_seq, w.log_a, w.log_b)) < 0)
         goto out;
     if ((rc = fs_meta_finish(fs)) < 0)
         goto out;
@@ -352,78 +305,49 @@ out:
 
 int fs_load(struct pfs *fs, bool *replayed)
 {
-    struct fs_anchor cand[FS_ANCHORS];
-    unsigned cand_slot[FS_ANCHORS];
-    unsigned ncand = 0, ours = 0;
-    int proto = 0;
+    struct fs_anchors set;
+    int rc;
 
     *replayed = false;
-    for (unsigned s = 0; s < FS_ANCHORS; s++) {
-        struct sector_read_report rep;
-        int rc = sector_read(fs->dev, fs_anchor_lcn(fs, s), fs->iobuf, &rep);
-        if (rc < 0) {
-            ours++; /* unreadable: may have been ours */
-            fs_report(fs, rc, "", fs_anchor_lcn(fs, s), "anchor slot unreadable");
-            continue;
+    if ((rc = fs_anchors_read(fs, &set)) < 0)
+        return rc;
+    if (set.norder == 0) {
+        bool proto = false, ours = false;
+        for (unsigned s = 0; s < FS_ANCHORS; s++) {
+            proto |= set.proto[s];
+            ours |= set.state[s] == FS_COPY_CORRUPT || set.state[s] == FS_COPY_UNREADABLE ||
+                    set.state[s] == FS_COPY_RANGE;
         }
-        if (rep.blank)
-            continue;
-        struct fs_anchor a;
-        rc = fs_anchor_decode(fs->iobuf, &a);
-        if (rc == -EPROTO)
-            proto = rc;
-        if (rc < 0) {
-            if (memcmp(fs->iobuf, "PHASEFSA", 8) == 0)
-                ours++;
-            continue;
-        }
-        cand_slot[ncand] = s;
-        cand[ncand++] = a;
+        return proto ? -EPROTO : ours ? -EBADMSG : -EUCLEAN;
     }
-    if (ncand == 0)
-        return proto ? proto : ours ? -EBADMSG : -EUCLEAN;
-    /* newest first */
-    for (unsigned i = 1; i < ncand; i++)
-        for (unsigned j = i; j > 0 && cand[j].generation > cand[j - 1].generation; j--) {
-            struct fs_anchor t = cand[j];
-            cand[j] = cand[j - 1];
-            cand[j - 1] = t;
-            unsigned ts = cand_slot[j];
-            cand_slot[j] = cand_slot[j - 1];
-            cand_slot[j - 1] = ts;
-        }
+    memcpy(fs->uuid, set.uuid, 16);
     int first = 0;
-    for (unsigned i = 0; i < ncand; i++) {
-        const struct fs_anchor *a = &cand[i];
-        if (i > 0 && a->generation == cand[i - 1].generation &&
-            memcmp(a->uuid, cand[i - 1].uuid, 16) == 0)
-            continue; /* the same anchor in several slots (mkfs) */
-        if (a->total_lcns != fs->total_lcns) {
-            if (!first)
-                first = -EUCLEAN;
-            continue;
-        }
+    for (unsigned i = 0; i < set.norder; i++) {
+        const struct fs_anchor *a = &set.a[set.order[i]];
         if (i > 0 && !fs->read_only) {
-            /* The newest state is unreadable on both copies. An older tree may name data
-             * clusters that have been reused since, so writing on top of it could make
-             * wrong contents permanent: refuse, and let a read-only mount rescue it. */
-            fs_report(fs, -EBADMSG, "", 0,
-                      "newest checkpoint unreadable on both layers; mount read-only to "
-                      "rescue the older tree (check files against their fixity digests)");
-            return -EBADMSG;
+            /* The newest state does not load. An older tree may name data clusters that
+             * have been reused since, so writing on top of it could make wrong contents
+             * permanent: refuse, and let a read-only mount rescue it. */
+            fs_report(fs, first, "", 0,
+                      first == -EBADMSG
+                          ? "newest checkpoint or log unreadable on both layers; mount "
+                            "read-only to rescue the older tree (check files against "
+                            "their fixity digests)"
+                          : "newest metadata inconsistent; run fsck.phasefs (a read-only "
+                            "mount may rescue an older tree)");
+            return first;
         }
-        memcpy(fs->uuid, a->uuid, 16);
         memcpy(fs->label, a->label, PFS_LABEL_MAX);
-        int rc = load_from(fs, a, replayed);
+        rc = load_from(fs, a, replayed);
         if (rc == 0) {
             fs->anchor_gen = a->generation;
-            fs->anchor_slot = cand_slot[i];
+            fs->anchor_slot = set.order[i];
             if (i > 0) {
                 /* Read-only rescue of the older tree (a read-write mount was refused
                  * above): its data clusters may since have been reused, so fixity
                  * digests are the judge. */
                 *replayed = true;
-                fs->gen = cand[0].generation;
+                fs->gen = set.a[set.order[0]].generation;
                 fs_report(fs, first, "", 0, "newest anchor unusable; mounted an older one");
             }
             return 0;

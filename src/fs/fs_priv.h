@@ -10,6 +10,8 @@
  *   alloc.c      free map, wear- and layer-aware allocation, deferred reuse, reserve
  *   log.c        the operation log: record emission, commit, replay
  *   checkpoint.c full checkpoints, anchors, the mount-time load
+ *   chain.c      the metadata chain walker (anchors, checkpoint, log) and its limits,
+ *                shared by the mount (strict) and the check (tolerant)
  *   fs.c         mkfs, mount, unmount, sync, statfs, stats, the commit thread
  *   perm.c       permission rules (POSIX DAC, sticky bit, set-ID clearing)
  *   namei.c      namespace operations
@@ -64,6 +66,9 @@
 #define FS_COMMIT_BYTES (256u * 1024u)          /* log bytes that trigger an early commit */
 #define FS_DIRTY_MAX(cache) ((cache) < 32u ? 32u : (cache))
 #define FS_XATTR_TOTAL_MAX (1u << 20)           /* all xattrs of one inode */
+/* Longest commit, for the writer (log.c) and every reader (chain.c limit 4): 16 MiB of
+ * records, 64x the early-commit size; a longer one is written as a checkpoint. */
+#define FS_COMMIT_MAX_CLUSTERS 256u
 
 /* ---- on-medium format (format.c) ---------------------------------------------------- */
 
@@ -397,10 +402,10 @@ int fs_ext_update(struct pfs *fs, struct fs_inode *ip, uint64_t idx, uint64_t lc
 void fs_ext_trunc(struct pfs *fs, struct fs_inode *ip, uint64_t from,
                   void (*fn)(struct pfs *, uint64_t));
 
+/* Empty the model (inodes, allocation map, metadata LCNs) before a load. */
+void fs_model_reset(struct pfs *fs);
 /* Apply one record of a checkpoint or log stream to the in-memory model. */
 int fs_apply_record(struct pfs *fs, uint16_t type, struct fs_cur *c);
-/* Apply a whole stream of records; *nrec counts them. */
-int fs_apply_stream(struct pfs *fs, const uint8_t *p, size_t len, uint64_t *nrec);
 /* After load: derive nlink and parents, check the tree and every extent (marking its
  * LCN used), free orphans. Returns 1 when orphans were freed, 0, -EUCLEAN, -ENOMEM. */
 int fs_meta_finish(struct pfs *fs);
@@ -453,16 +458,94 @@ int fs_commit(struct pfs *fs);
 /* Commit when the log has grown past FS_COMMIT_BYTES. */
 int fs_commit_maybe(struct pfs *fs);
 bool fs_needs_commit(const struct pfs *fs);
-/* Replay the chain from (a, b, seq) for generation gen; sets where to continue. */
-int fs_log_replay(struct pfs *fs, uint64_t a, uint64_t b, uint64_t seq, bool *found);
-/* Read one metadata cluster, copy a then b; checks kind/uuid/gen. */
-int fs_meta_read(struct pfs *fs, uint64_t a, uint64_t b, uint32_t kind, uint8_t *buf,
-                 struct fs_chdr *h);
 /* Write both copies of one metadata cluster; 0 when at least one copy was written. */
 int fs_meta_write(struct pfs *fs, uint64_t a, uint64_t b, const uint8_t *buf);
 int fs_meta_track(struct pfs *fs, uint64_t lcn);
 /* Allocate the two copies of one metadata cluster on different layers. */
 int fs_meta_pair(struct pfs *fs, uint64_t *a, uint64_t *b);
+
+/* ---- chain.c: the metadata chain walker ------------------------------------------ */
+/* The state of one copy of a metadata structure, worst last (chain.c invariant 3). */
+enum fs_copy {
+    FS_COPY_OK = 0,
+    FS_COPY_BLANK,        /* never written */
+    FS_COPY_STALE,        /* another generation, sequence or filesystem (or size) */
+    FS_COPY_FOREIGN,      /* not this kind of structure */
+    FS_COPY_RANGE,        /* outside the medium, or an anchor naming clusters outside it */
+    FS_COPY_CORRUPT,      /* its magic, but a bad CRC or layout */
+    FS_COPY_UNREADABLE,   /* the sector layer could not read it */
+};
+
+/* The anchor slots as read (chain.c invariants 1, 2). */
+struct fs_anchors {
+    enum fs_copy state[FS_ANCHORS];   /* OK: a valid anchor of this filesystem */
+    struct fs_anchor a[FS_ANCHORS];
+    uint64_t bad_gen[FS_ANCHORS];     /* CORRUPT: the generation it claims, unverified */
+    bool proto[FS_ANCHORS];           /* CORRUPT because of an unknown format version */
+    uint8_t uuid[16];                 /* the filesystem's (when nvalid) */
+    unsigned nvalid;                  /* OK slots */
+    unsigned order[FS_ANCHORS];       /* OK slots newest first, one per generation */
+    unsigned norder;
+};
+
+/* What the walker tells its caller (tolerant mode reports them as problems). */
+enum fs_walk_event {
+    FS_WALK_PAIR,         /* a checkpoint or log pair: which copy is good (-1: none) */
+    FS_WALK_CKPT_BYTES,   /* the checkpoint's length (a) is not its anchor's (b) */
+    FS_WALK_LOG_LOST,     /* a log pair damaged on both copies: the log ends before it */
+    FS_WALK_LOG_LONG,     /* FS_COMMIT_MAX_CLUSTERS log clusters without END from seq
+                           * (pair a, b): the log ends before them */
+    FS_WALK_STRAY,        /* bytes at the end of a stream, too few for a record: dropped */
+    FS_WALK_OVERRUN,      /* a record of type whose length runs past its stream: the rest
+                           * of the stream is dropped */
+    FS_WALK_RECORD,       /* a record of type (naming ino) that does not apply: dropped */
+    FS_WALK_CKPT_SHAPE,   /* a checkpoint stream not framed as format.c (4) says (why) */
+};
+
+struct fs_walk_note {
+    enum fs_walk_event ev;
+    uint32_t kind;        /* FS_CHDR_CKPT / FS_CHDR_LOG */
+    uint64_t seq, a, b;   /* the cluster and its pair (CKPT_BYTES: the two lengths) */
+    enum fs_copy st[2];   /* PAIR, LOG_LOST: copies a and b (b unread when strict and a
+                           * is good) */
+    int which;            /* PAIR: the good copy, 0 or 1, or -1 */
+    const char *where;    /* stream events: "checkpoint", "log commit ending at ..." */
+    const char *why;      /* CKPT_SHAPE */
+    uint16_t type;        /* OVERRUN, RECORD */
+    uint64_t ino;         /* RECORD: the inode its body starts with (0: none) */
+    size_t bytes;         /* STRAY */
+};
+
+struct fs_walk {
+    struct pfs *fs;
+    bool tolerant;        /* fsck: read both copies, note everything, never refuse */
+    void *arg;
+    void (*note)(struct fs_walk *w, const struct fs_walk_note *n);   /* may be NULL */
+    /* a pair that is part of the state (checkpoint, or a complete commit) */
+    int (*pair)(struct fs_walk *w, uint32_t kind, uint64_t seq, uint64_t a, uint64_t b);
+    /* results of fs_walk_log: where the next commit goes, clusters of complete commits,
+     * whether any log cluster was found, records of the commits applied */
+    uint64_t log_a, log_b, log_seq;
+    uint32_t log_clusters;
+    bool found;
+    uint64_t log_records;
+};
+
+/* Read the anchor slots and decide which belong to the filesystem. 0 or -ENOMEM. */
+int fs_anchors_read(struct pfs *fs, struct fs_anchors *set);
+/* Read the checkpoint chain of anchor a into b. 0; -EBADMSG a cluster has no good copy;
+ * -EUCLEAN (strict) its length is not the anchor's; -ENOMEM. */
+int fs_walk_checkpoint(struct fs_walk *w, const struct fs_anchor *a, struct fs_buf *b);
+/* Apply a record stream through fs_apply_record: a checkpoint's (ckpt: framed by
+ * CKPT_HEAD and CKPT_END, whose counts must hold) or the commit whose last log cluster
+ * is last_seq. Strict: -EUCLEAN at the first thing wrong; tolerant: noted and skipped.
+ * Also -ENOMEM. *nrec counts the records. */
+int fs_walk_stream(struct fs_walk *w, const uint8_t *p, size_t len, bool ckpt,
+                   uint64_t last_seq, uint64_t *nrec);
+/* Walk the log from (a, b, seq), applying whole commits. 0; strict: -EUCLEAN a commit
+ * beyond the limit or one that does not apply, -EBADMSG a pair lost on both copies
+ * (read-write only); -ENOMEM; or what pair returned. */
+int fs_walk_log(struct fs_walk *w, uint64_t a, uint64_t b, uint64_t seq);
 
 /* ---- checkpoint.c ------------------------------------------------------------------- */
 /* Write a full checkpoint and a new anchor. Caller holds fs->lock. */

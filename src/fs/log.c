@@ -1,8 +1,9 @@
 /*
  * log.c — the metadata log (DESIGN.md "src/fs": append-only checksummed log): record
- * emission as operations change the in-memory model, the commit that makes them
- * durable, and the replay that brings them back at mount. The record format and the
- * chain layout are format.c's; checkpoints are checkpoint.c's.
+ * emission as operations change the in-memory model and the commit that makes them
+ * durable. The record format and the chain layout are format.c's; reading the chain
+ * back (mount's replay, fsck's check) is chain.c's walker; checkpoints are
+ * checkpoint.c's.
  *
  * Commit protocol (invariants; caller holds fs->lock throughout):
  * (1) Operations append records to fs->logbuf as they change memory; attribute-only
@@ -23,6 +24,9 @@
  *     follows (checkpoint.c), which starts a new chain and frees the old one.
  * (6) If a log cluster cannot be written on either copy, the commit falls back to a
  *     checkpoint; if that fails too the filesystem refuses further changes (fs->fatal).
+ * (7) A commit is never longer than FS_COMMIT_MAX_CLUSTERS clusters, the bound every
+ *     reader holds it to (chain.c invariant 4): a longer one is written as a
+ *     checkpoint, which holds all of memory, the log buffer included.
  */
 #include "fs_priv.h"
 
@@ -30,8 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Longest commit replay accepts: 16 MiB of records, 64x the early-commit size. */
-#define REPLAY_COMMIT_MAX_CLUSTERS 256u
 #include <sys/stat.h>
 
 static void rec_end(struct pfs *fs, struct fs_rec *r)
@@ -231,39 +233,6 @@ int fs_meta_write(struct pfs *fs, uint64_t a, uint64_t b, const uint8_t *buf)
     return good ? 0 : err;
 }
 
-int fs_meta_read(struct pfs *fs, uint64_t a, uint64_t b, uint32_t kind, uint8_t *buf,
-                 struct fs_chdr *h)
-{
-    uint64_t l[2] = {a, b};
-    int rc = -ENODATA;
-    for (int i = 0; i < 2; i++) {
-        struct sector_read_report rep;
-        if (l[i] >= fs->total_lcns)
-            continue;
-        int r = sector_read(fs->dev, l[i], buf, &rep);
-        if (r < 0) {
-            rc = -EBADMSG;
-            fs_report(fs, r, "", l[i], "metadata cluster copy unreadable; trying the other");
-            continue;
-        }
-        if (rep.blank)
-            continue;
-        r = fs_chdr_decode(buf, h);
-        if (r < 0) {
-            rc = r == -EPROTO ? r : -EBADMSG;
-            if (kind == FS_CHDR_CKPT)
-                fs_report(fs, rc, "", l[i], "checkpoint cluster copy corrupt");
-            continue;
-        }
-        if (h->kind != kind || memcmp(h->uuid, fs->uuid, 16) != 0 || h->gen != fs->gen) {
-            rc = rc == -ENODATA ? -ESTALE : rc;
-            continue;
-        }
-        return 0;
-    }
-    return rc;
-}
-
 /* ---- commit ---------------------------------------------------------------------- */
 
 bool fs_needs_commit(const struct pfs *fs)
@@ -341,11 +310,13 @@ int fs_commit(struct pfs *fs)
         fs->data_unsynced = false;
     }
     if (fs->logbuf.len) {
-        rc = write_log(fs);
+        bool too_long = fs->logbuf.len > (size_t)FS_COMMIT_MAX_CLUSTERS * FS_PAYLOAD;
+        rc = too_long ? -EFBIG : write_log(fs); /* rule 7 */
         if (rc == 0)
             rc = sector_sync(fs->dev);
         if (rc < 0) {
-            fs_report(fs, rc, "", 0, "log write failed; writing a checkpoint instead");
+            if (!too_long)
+                fs_report(fs, rc, "", 0, "log write failed; writing a checkpoint instead");
             rc = fs_checkpoint(fs); /* it holds all of memory, the log buffer included */
             if (rc < 0)
                 fs->fatal = rc == -ENOSPC ? -ENOSPC : -EIO;
@@ -364,76 +335,4 @@ int fs_commit(struct pfs *fs)
             fs_report(fs, rc, "", 0, "checkpoint failed; the log goes on");
     }
     return 0;
-}
-
-/* ---- replay ---------------------------------------------------------------------- */
-
-int fs_log_replay(struct pfs *fs, uint64_t a, uint64_t b, uint64_t seq, bool *found)
-{
-    struct fs_buf commit = {0};
-    uint64_t nrec = 0;
-    int rc = 0;
-    /* pairs of the commit being read: tracked only once the commit is complete */
-    uint64_t *pairs = NULL;
-    size_t npairs = 0, pcap = 0;
-
-    fs->log_a = a;
-    fs->log_b = b;
-    fs->log_seq = seq;
-    for (;;) {
-        struct fs_chdr h;
-        if (fs_meta_read(fs, a, b, FS_CHDR_LOG, fs->iobuf, &h) < 0 || h.seq != seq)
-            break;
-        *found = true;
-        if (npairs + 2 > pcap) {
-            pcap = pcap ? pcap * 2 : 16;
-            uint64_t *p = realloc(pairs, pcap * sizeof *p);
-            if (!p) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            pairs = p;
-        }
-        pairs[npairs++] = a;
-        pairs[npairs++] = b;
-        if ((rc = fs_buf_put(&commit, fs->iobuf + FS_CHDR_BYTES, h.payload_len)) < 0)
-            goto out;
-        seq++;
-        a = h.next_a;
-        b = h.next_b;
-        if (h.flags & FS_CHDR_END) {
-            rc = fs_apply_stream(fs, commit.p, commit.len, &nrec);
-            if (rc < 0)
-                goto out;
-            commit.len = 0;
-            for (size_t i = 0; i < npairs; i++) {
-                if ((rc = fs_alloc_mark(fs, pairs[i])) < 0 ||
-                    (rc = fs_meta_track(fs, pairs[i])) < 0)
-                    goto out;
-            }
-            fs->log_clusters += (uint32_t)(npairs / 2);
-            npairs = 0;
-            fs->log_a = a;
-            fs->log_b = b;
-            fs->log_seq = seq;
-        }
-        /* A commit we write is at most FS_COMMIT_BYTES plus one operation's records (a few
-         * clusters); a longer one was not written by us, and buffering it would let a
-         * crafted image make mount allocate as much as the medium holds. */
-        if (seq - fs->log_seq > REPLAY_COMMIT_MAX_CLUSTERS) {
-            rc = -EUCLEAN;
-            goto out;
-        }
-    }
-    /* where the next commit goes: referenced by the last complete cluster */
-    if ((rc = fs_alloc_mark(fs, fs->log_a)) < 0 || (rc = fs_meta_track(fs, fs->log_a)) < 0)
-        goto out;
-    if (fs->log_b != fs->log_a &&
-        ((rc = fs_alloc_mark(fs, fs->log_b)) < 0 || (rc = fs_meta_track(fs, fs->log_b)) < 0))
-        goto out;
-    fs->st.log_records_replayed += nrec;
-out:
-    free(pairs);
-    fs_buf_free(&commit);
-    return rc;
 }

@@ -647,24 +647,24 @@ int fs_apply_record(struct pfs *fs, uint16_t type, struct fs_cur *c)
     }
 }
 
-int fs_apply_stream(struct pfs *fs, const uint8_t *p, size_t len, uint64_t *nrec)
+void fs_model_reset(struct pfs *fs)
 {
-    size_t off = 0;
-    while (off < len) {
-        if (len - off < FS_REC_HDR)
-            return -EUCLEAN;
-        uint16_t type = util_le16_get(p + off);
-        uint32_t blen = util_le32_get(p + off + 4);
-        if (util_le16_get(p + off + 2) != 0 || blen > len - off - FS_REC_HDR)
-            return -EUCLEAN;
-        struct fs_cur c = {p + off + FS_REC_HDR, blen, 0, false};
-        int rc = fs_apply_record(fs, type, &c);
-        if (rc < 0)
-            return rc;
-        off += FS_REC_HDR + blen;
-        (*nrec)++;
+    struct fs_itable *t = &fs->itab;
+    for (size_t i = 0; t->slots && i < t->nslots; i++) {
+        struct fs_inode *ip = t->slots[i];
+        if (ip && ip->ino)
+            fs_inode_destroy(fs, ip);
     }
-    return 0;
+    fs_itable_free(t);
+    fs_alloc_free(&fs->al);
+    free(fs->meta_lcns);
+    fs->meta_lcns = NULL;
+    fs->nmeta = fs->meta_cap = 0;
+    fs->meta_bytes = 0;
+    fs->data_clusters = 0;
+    fs->next_ino = PFS_ROOT_INO + 1;
+    fs->log_clusters = 0;
+    fs->st.log_records_replayed = 0;
 }
 
 /* ---- after a load ----------------------------------------------------------------- */
@@ -679,10 +679,15 @@ int fs_meta_finish(struct pfs *fs)
     struct fs_inode *root = fs_iget(fs, PFS_ROOT_INO);
     if (!root || !root->dir)
         return -EUCLEAN;
+    /* which inodes the metadata says are linked: the count is derived below */
+    uint8_t *linked = calloc(t->nslots ? t->nslots : 1, 1);
+    if (!linked)
+        return -ENOMEM;
     for (size_t i = 0; i < t->nslots; i++) {
         struct fs_inode *ip = t->slots[i];
         if (!ip || ip == ITOMB)
             continue;
+        linked[i] = ip->nlink > 0;
         ip->nlink = 0;
         if (ip->dir) {
             ip->dir->parent = 0;
@@ -699,28 +704,38 @@ int fs_meta_finish(struct pfs *fs)
             if (!de->ino)
                 continue;
             struct fs_inode *ip = fs_iget(fs, de->ino);
-            if (!ip)
-                return -EUCLEAN;
+            if (!ip) {
+                rc = -EUCLEAN;
+                goto out;
+            }
             if (ip->dir) {
-                if (ip->dir->parent)
-                    return -EUCLEAN; /* a directory with two names */
+                if (ip->dir->parent) {
+                    rc = -EUCLEAN; /* a directory with two names */
+                    goto out;
+                }
                 ip->dir->parent = dp->ino;
                 dp->nlink++;
             } else {
-                if (ip->nlink == UINT32_MAX)
-                    return -EUCLEAN;
+                if (ip->nlink == UINT32_MAX) {
+                    rc = -EUCLEAN;
+                    goto out;
+                }
                 ip->nlink++;
                 ip->hint_parent = dp->ino;
             }
         }
     }
-    if (root->dir->parent)
-        return -EUCLEAN;
+    if (root->dir->parent) {
+        rc = -EUCLEAN;
+        goto out;
+    }
     root->dir->parent = PFS_ROOT_INO;
     /* every directory reachable from the root, no cycles */
     stack = malloc(ndirs * sizeof *stack);
-    if (!stack)
-        return -ENOMEM;
+    if (!stack) {
+        rc = -ENOMEM;
+        goto out;
+    }
     size_t sp = 0, seen = 0;
     stack[sp++] = PFS_ROOT_INO;
     while (sp) {
@@ -742,11 +757,19 @@ int fs_meta_finish(struct pfs *fs)
         rc = -EUCLEAN;
         goto out;
     }
-    /* orphans (unlinked while open when the crash came) go; the rest is checked */
+    /* Orphans (unlinked while open when the crash came: every commit stores the link
+     * count with the entries, so theirs is 0) go. An inode no entry names whose stored
+     * count is above 0 lost its entry to damage: freeing it would lose the file, so a
+     * read-write mount refuses, as fsck reports it (check.c rule 1). The rest is
+     * checked. */
     for (size_t i = 0; i < t->nslots; i++) {
         struct fs_inode *ip = t->slots[i];
         if (!ip || ip == ITOMB)
             continue;
+        if (ip->nlink == 0 && linked[i] && !fs->read_only) {
+            rc = -EUCLEAN;
+            goto out;
+        }
         if (ip->nlink == 0) {
             fs_inode_destroy(fs, ip);
             freed = 1;
@@ -767,5 +790,6 @@ int fs_meta_finish(struct pfs *fs)
     }
 out:
     free(stack);
+    free(linked);
     return rc < 0 ? rc : freed;
 }

@@ -268,9 +268,10 @@ int phasectl_info(int argc, char **argv)
                p->mode == MEDIUM_MODE_OPTICAL ? "optical" : "electrical",
                (unsigned long long)p->seed, (unsigned long long)clusters,
                (unsigned long long)p->capacity_per_layer);
-        printf("  \"clock\": {\"sim_s\": %.9g, \"equiv_s\": [%.9g, %.9g], \"temperature_c\": "
-               "%.6g},\n",
-               clk.sim_s, clk.equiv_s[0], clk.equiv_s[1], clk.temperature_c);
+        printf("  \"clock\": {\"sim_s\": %.9g, \"equiv_s\": [%.9g, %.9g], \"env_equiv_s\": "
+               "[%.9g, %.9g], \"temperature_c\": %.6g, \"humidity_pct\": %.6g},\n",
+               clk.sim_s, clk.equiv_s[0], clk.equiv_s[1], clk.env_equiv_s[0], clk.env_equiv_s[1],
+               clk.temperature_c, clk.humidity_pct);
         printf("  \"layers\": [\n");
         for (unsigned l = 0; l < MEDIUM_LAYER_COUNT; l++) {
             const struct medium_layer_status *s = &st[l];
@@ -279,11 +280,13 @@ int phasectl_info(int argc, char **argv)
             printf(", \"Rc_eff\": %.6f, \"Ra_eff\": %.6f, \"power_opt_mw\": %.6g, "
                    "\"power_ratio\": %.6g, \"erase_completeness\": %.9g, "
                    "\"write_error_rate\": %.6g, \"raw_ber_fresh\": %.6g, \"raw_ser_fresh\": %.6g, "
-                   "\"median_life_s\": %.6g, \"clusters_written\": %llu, \"cycles_max\": %u, "
+                   "\"median_life_s\": %.6g, \"env_life_s\": %.6g, \"clusters_written\": %llu, "
+                   "\"cycles_max\": %u, "
                    "\"cycles_mean\": %.6g, \"faults\": %u, \"defect_clusters\": %llu}%s\n",
                    o->layer[l].Rc_eff, o->layer[l].Ra_eff, s->power_opt_mw, s->power_ratio,
                    s->erase_completeness, s->write_error_rate, s->raw_ber_fresh, ser[l],
-                   s->median_life_s, (unsigned long long)s->clusters_written, s->cycles_max,
+                   s->median_life_s, s->env_life_s, (unsigned long long)s->clusters_written,
+                   s->cycles_max,
                    s->cycles_mean, s->faults, (unsigned long long)s->defect_clusters,
                    l + 1 < MEDIUM_LAYER_COUNT ? "," : "");
         }
@@ -296,10 +299,12 @@ int phasectl_info(int argc, char **argv)
         printf("  geometry      2 layers x %llu clusters, %.3f GB user data per layer\n",
                (unsigned long long)clusters,
                (double)clusters * MEDIUM_USER_BYTES_PER_CLUSTER / 1e9);
-        printf("  clock         %.3f years simulated (last step at %.1f C); equivalent age at "
-               "25 C: L0 %.4g y, L1 %.4g y\n",
-               clk.sim_s / 31557600.0, clk.temperature_c, clk.equiv_s[0] / 31557600.0,
-               clk.equiv_s[1] / 31557600.0);
+        printf("  clock         %.3f years simulated (last step at %.1f C, %.0f %% RH); "
+               "equivalent age at 25 C: L0 %.4g y, L1 %.4g y; at 25 C / 50 %% RH: L0 %.4g y, "
+               "L1 %.4g y\n",
+               clk.sim_s / 31557600.0, clk.temperature_c, clk.humidity_pct,
+               clk.equiv_s[0] / 31557600.0, clk.equiv_s[1] / 31557600.0,
+               clk.env_equiv_s[0] / 31557600.0, clk.env_equiv_s[1] / 31557600.0);
         for (int l = MEDIUM_LAYER_COUNT - 1; l >= 0; l--) {
             const struct medium_layer_status *s = &st[l];
             printf("  %s  %s\n", layer_labels[l], p->layer[l].material);
@@ -310,8 +315,10 @@ int phasectl_info(int argc, char **argv)
             printf("    write       optimum peak %.2f mW, configured %.2fx; write errors %.3g "
                    "per bit; erase completeness %.6f\n",
                    s->power_opt_mw, s->power_ratio, s->write_error_rate, s->erase_completeness);
-            printf("    retention   median mark life %.3g years at %.1f C\n",
-                   s->median_life_s / 31557600.0, p->temperature_c);
+            printf("    retention   median mark life %.3g years at %.1f C; stack damage "
+                   "(D = 1) after %.3g years at %.1f C / %.0f %% RH\n",
+                   s->median_life_s / 31557600.0, p->temperature_c, s->env_life_s / 31557600.0,
+                   p->temperature_c, p->humidity_pct);
             printf("    use         %llu of %llu clusters written, cycles max %u mean %.1f; "
                    "%llu clusters with production defects; %u injected faults\n",
                    (unsigned long long)s->clusters_written, (unsigned long long)clusters,
@@ -329,9 +336,10 @@ int phasectl_info(int argc, char **argv)
 static void age_usage(FILE *f)
 {
     fprintf(f, "Usage: phasectl age IMAGE (--years Y | --days D | --hours H | --seconds S) "
-               "[--celsius C]\n"
-               "Age the medium by that much simulated time at C degrees Celsius (default: the\n"
-               "profile's temperature). Cost is independent of the medium's size.\n");
+               "[--celsius C] [--rh R]\n"
+               "Age the medium by that much simulated time at C degrees Celsius and R %% relative\n"
+               "humidity (defaults: the profile's temperature and humidity). Cost is independent\n"
+               "of the medium's size.\n");
 }
 
 int phasectl_age(int argc, char **argv)
@@ -339,13 +347,13 @@ int phasectl_age(int argc, char **argv)
     static const struct option longopts[] = {
         {"years", required_argument, NULL, 'y'},   {"days", required_argument, NULL, 'd'},
         {"hours", required_argument, NULL, 'H'},   {"seconds", required_argument, NULL, 's'},
-        {"celsius", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"celsius", required_argument, NULL, 'c'}, {"rh", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    double seconds = 0, celsius = NAN;
+    double seconds = 0, celsius = NAN, rh = NAN;
     int have_time = 0, c;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "y:d:H:s:c:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "y:d:H:s:c:r:h", longopts, NULL)) != -1) {
         double v, unit = 1;
         switch (c) {
         case 'y': unit = 31557600.0; goto add_time;
@@ -363,6 +371,12 @@ int phasectl_age(int argc, char **argv)
         case 'c':
             if (tool_parse_double(optarg, &celsius) < 0) {
                 tool_error(optarg, "the temperature must be a number of degrees Celsius");
+                return PHASECTL_EXIT_USAGE;
+            }
+            break;
+        case 'r':
+            if (tool_parse_double(optarg, &rh) < 0 || rh < 0 || rh > 100) {
+                tool_error(optarg, "the humidity must be a relative humidity from 0 to 100 %%");
                 return PHASECTL_EXIT_USAGE;
             }
             break;
@@ -385,7 +399,9 @@ int phasectl_age(int argc, char **argv)
         return rc;
     if (isnan(celsius))
         celsius = medium_profile_get(m)->temperature_c;
-    rc = medium_age(m, seconds, celsius);
+    if (isnan(rh))
+        rh = medium_profile_get(m)->humidity_pct;
+    rc = medium_age_rh(m, seconds, celsius, rh);
     if (rc < 0) {
         tool_error(path, "cannot age the medium: %s", tool_strerror(rc));
         medium_close(m);
@@ -398,10 +414,12 @@ int phasectl_age(int argc, char **argv)
         tool_error(path, "cannot save the clock: %s", tool_strerror(rc));
         return PHASECTL_EXIT_MEDIUM;
     }
-    printf("aged %s by %.6g years at %.1f C; simulated %.6g years in all; equivalent age at "
-           "25 C: L0 %.6g y, L1 %.6g y\n",
-           path, seconds / 31557600.0, celsius, clk.sim_s / 31557600.0,
-           clk.equiv_s[0] / 31557600.0, clk.equiv_s[1] / 31557600.0);
+    printf("aged %s by %.6g years at %.1f C, %.0f %% RH; simulated %.6g years in all; "
+           "equivalent age at 25 C: L0 %.6g y, L1 %.6g y; at 25 C / 50 %% RH: L0 %.6g y, "
+           "L1 %.6g y\n",
+           path, seconds / 31557600.0, celsius, rh, clk.sim_s / 31557600.0,
+           clk.equiv_s[0] / 31557600.0, clk.equiv_s[1] / 31557600.0,
+           clk.env_equiv_s[0] / 31557600.0, clk.env_equiv_s[1] / 31557600.0);
     return PHASECTL_EXIT_OK;
 }
 

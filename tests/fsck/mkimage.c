@@ -20,7 +20,8 @@
  *   write-all-clusters                   every logical cluster once
  *   write clusters A-B                   logical clusters A..B once
  *   overwrite N times clusters A-B       logical clusters A..B, N more times each
- *   age DURATION TEMP                    e.g. "age 30y 60C" (units y d h s; C)
+ *   age DURATION TEMP [RH]               e.g. "age 30y 60C" (units y d h s; C), or
+ *                                        "age 6y 30C 80%" (default: the profile's RH)
  *   scratch R0:R1 A0:A1 WIDTH_UM [near|far|both]
  *   dust R A DIAMETER_UM
  *   defects COUNT LENGTH_BYTES [near|far|both]
@@ -30,6 +31,10 @@
  *   crash                                commit, then stop as a crash would (the log
  *                                        stays, no checkpoint)
  *   damage anchor SLOT                   rewrite anchor slot 0-7 with a byte changed
+ *   damage forge-anchor SLOT             its anchor given a foreign UUID and a higher
+ *                                        generation, with a valid CRC
+ *   damage log-no-end N                  N valid log clusters after the log in force,
+ *                                        none flagged END (one overlong commit)
  *   damage checkpoint|log N a|b|both     the same for copy a/b of the Nth cluster of the
  *                                        checkpoint / log in force
  *   damage data PATH                     a byte of the file's first data cluster
@@ -45,6 +50,7 @@
  *                                        medium (the record does not apply)
  *   damage extent-on-anchor PATH         ... that puts it on anchor slot 0's cluster
  *   damage free PATH                     ... that frees PATH's inode (its entry stays)
+ *   damage record-type TYPE              ... that holds one record of TYPE (8-byte body)
  *   damage second-name DIR NEW           ... that adds an entry NEW naming directory DIR
  *   damage cycle DIR SUB                 ... that removes DIR's entry and names DIR from
  *                                        SUB, a directory under it (a cycle)
@@ -318,32 +324,87 @@ static void flip(struct state *s, uint64_t lcn, size_t off)
         fail(s, "writing LCN %llu: %s", (unsigned long long)lcn, strerror(-rc));
 }
 
-/* Append one commit of records rec[0..len) to the log in force (format.c invariants
- * 3, 5, 6; the header is encoded here byte by byte, as format.c lays it out). */
-static void append_commit(struct state *s, const struct pfs_check_report *r,
-                          const uint8_t *rec, uint32_t plen)
+/* Write log cluster seq at the pair (a, b), naming (next_a, next_b), with plen bytes of
+ * records (format.c invariants 3, 5, 6; the header is encoded here byte by byte, as
+ * format.c lays it out). */
+static void log_cluster(struct state *s, const struct pfs_check_report *r, uint64_t seq,
+                        uint64_t a, uint64_t b, uint64_t next_a, uint64_t next_b, bool end,
+                        const uint8_t *rec, uint32_t plen)
 {
     static uint8_t cl[SECTOR_CLUSTER_USER_BYTES];
     memset(cl, 0, sizeof cl);
-    memcpy(cl + 64, rec, plen);
+    if (plen)
+        memcpy(cl + 64, rec, plen);
     memcpy(cl, "PFSL", 4);
     util_le16_put(cl + 4, 1);  /* format version */
-    util_le16_put(cl + 6, 1);  /* END */
+    util_le16_put(cl + 6, end ? 1 : 0);
     memcpy(cl + 8, r->uuid, 16);
     util_le64_put(cl + 24, r->generation);
-    util_le64_put(cl + 32, r->log_head_seq);
-    open_dev(s);
-    uint64_t total = sector_logical_clusters(s->dev);
-    util_le64_put(cl + 40, total / 2 - 1); /* the next pair: the last cluster of each */
-    util_le64_put(cl + 48, total - 1);     /* layer, free on a small young filesystem */
+    util_le64_put(cl + 32, seq);
+    util_le64_put(cl + 40, next_a);
+    util_le64_put(cl + 48, next_b);
     util_le32_put(cl + 56, plen);
     uint32_t crc = util_crc32(0, cl, 60);
     util_le32_put(cl + 60, util_crc32(crc, cl + 64, plen));
-    int rc = sector_write(s->dev, r->log_head_a, cl, NULL);
-    if (rc == 0 && r->log_head_b != r->log_head_a)
-        rc = sector_write(s->dev, r->log_head_b, cl, NULL);
+    open_dev(s);
+    int rc = sector_write(s->dev, a, cl, NULL);
+    if (rc == 0 && b != a)
+        rc = sector_write(s->dev, b, cl, NULL);
     if (rc < 0)
         fail(s, "writing the log: %s", strerror(-rc));
+}
+
+/* Append one commit of records rec[0..len) to the log in force; the next pair is the
+ * last cluster of each layer, free on a small young filesystem. */
+static void append_commit(struct state *s, const struct pfs_check_report *r,
+                          const uint8_t *rec, uint32_t plen)
+{
+    open_dev(s);
+    uint64_t total = sector_logical_clusters(s->dev);
+    log_cluster(s, r, r->log_head_seq, r->log_head_a, r->log_head_b, total / 2 - 1,
+                total - 1, true, rec, plen);
+}
+
+/* damage log-no-end N: N valid log clusters after the log in force, none flagged END
+ * (one commit longer than any phasefs writes), on the top N clusters of each layer,
+ * each with a full payload (of zeros: never applied), so a reader that buffered the
+ * whole run would hold N x 64 KiB. */
+static void log_no_end(struct state *s, const struct pfs_check_report *r, const char *word)
+{
+    static const uint8_t zeros[SECTOR_CLUSTER_USER_BYTES - 64];
+    char *end;
+    unsigned long n = strtoul(word, &end, 10);
+    open_dev(s);
+    uint64_t per_layer = sector_logical_clusters(s->dev) / 2;
+    if (end == word || *end || n == 0 || n + 16 > per_layer)
+        fail(s, "damage log-no-end N: N is 1-%llu, not '%s'",
+             (unsigned long long)(per_layer - 16), word);
+    uint64_t a = r->log_head_a, b = r->log_head_b;
+    for (unsigned long i = 0; i < n; i++) {
+        uint64_t na = per_layer - 1 - i, nb = 2 * per_layer - 1 - i;
+        log_cluster(s, r, r->log_head_seq + i, a, b, na, nb, false, zeros, sizeof zeros);
+        a = na;
+        b = nb;
+    }
+}
+
+/* damage forge-anchor SLOT: the anchor in SLOT given another filesystem's UUID and a
+ * generation 10 above its own, with a valid CRC (format.c anchor layout: uuid at 16,
+ * generation at 32, CRC at 252 over [0, 252)). */
+static void forge_anchor(struct state *s, uint64_t lcn)
+{
+    static uint8_t cl[SECTOR_CLUSTER_USER_BYTES];
+    open_dev(s);
+    int rc = sector_read(s->dev, lcn, cl, NULL);
+    if (rc < 0)
+        fail(s, "reading LCN %llu: %s", (unsigned long long)lcn, strerror(-rc));
+    for (int i = 16; i < 32; i++)
+        cl[i] ^= 0xa5;
+    util_le64_put(cl + 32, util_le64_get(cl + 32) + 10);
+    util_le32_put(cl + 252, util_crc32(0, cl, 252));
+    rc = sector_write(s->dev, lcn, cl, NULL);
+    if (rc < 0)
+        fail(s, "writing LCN %llu: %s", (unsigned long long)lcn, strerror(-rc));
 }
 
 static uint64_t fs_ino(struct state *s, const char *path, uint64_t *lcn0)
@@ -404,6 +465,8 @@ static uint32_t rec_dirent(struct state *s, uint8_t *rec, uint64_t dir, const ch
  *   does not apply).
  * damage extent-on-anchor PATH: PATH's file cluster 0 on anchor slot 0's cluster.
  * damage free PATH: free PATH's (file) inode; its entry stays, naming nothing.
+ * damage record-type TYPE: one record of TYPE with an 8-byte body (a checkpoint's
+ *   CKPT_END is 10: a record no log commit may hold).
  * damage second-name DIR NEW: an entry NEW naming directory DIR as well.
  * damage cycle DIR SUB: DIR's entry removed and SUB (a directory under DIR) given an
  *   entry naming DIR: the two form a cycle no path from the root reaches. */
@@ -437,6 +500,13 @@ static void inject(struct state *s, const struct pfs_check_report *r, char **w, 
         len = rec_extent(rec, ino, 0, lcn);
     } else if (!strcmp(w[1], "extent-on-anchor") && n == 3) {
         len = rec_extent(rec, fs_ino(s, w[2], NULL), 0, r->anchor_lcn[0]);
+    } else if (!strcmp(w[1], "record-type") && n == 3) {
+        char *end;
+        unsigned long type = strtoul(w[2], &end, 10);
+        if (end == w[2] || *end || type > 0xffff)
+            fail(s, "damage record-type TYPE: TYPE is 0-65535, not '%s'", w[2]);
+        util_le64_put(rec + 8, 1); /* a body as CKPT_END's: a count */
+        len = rec_head(rec, (uint16_t)type, 8);
     } else if (!strcmp(w[1], "free") && n == 3) {
         util_le64_put(rec + 8, fs_ino(s, w[2], NULL));
         len = rec_head(rec, 2 /* FS_REC_FREE */, 8);
@@ -452,7 +522,8 @@ static void inject(struct state *s, const struct pfs_check_report *r, char **w, 
         len += rec_dirent(s, rec + len, sub, name, ino);
     } else {
         fail(s, "damage unlink PATH | share A B | beyond-eof PATH | bad-record PATH | "
-                "extent-on-anchor PATH | free PATH | second-name DIR NEW | cycle DIR SUB");
+                "extent-on-anchor PATH | free PATH | second-name DIR NEW | cycle DIR SUB | "
+                "record-type TYPE");
     }
     fs_unmount(s);
     close_dev(s);
@@ -545,7 +616,7 @@ static void damage(struct state *s, char **w, int n)
     unsigned long idx = n >= 3 ? strtoul(w[2], NULL, 10) : 0;
     static const char *const crafted[] = {"unlink", "share", "beyond-eof", "bad-record",
                                           "extent-on-anchor", "free", "second-name",
-                                          "cycle"};
+                                          "cycle", "record-type"};
     bool commit = false;
     for (size_t i = 0; i < sizeof crafted / sizeof *crafted; i++)
         commit |= !strcmp(w[1], crafted[i]);
@@ -553,6 +624,10 @@ static void damage(struct state *s, char **w, int n)
         inject(s, &r, w, n);
     } else if (!strcmp(w[1], "anchor") && n == 3 && idx < 8) {
         flip(s, r.anchor_lcn[idx], 20);
+    } else if (!strcmp(w[1], "forge-anchor") && n == 3 && idx < 8) {
+        forge_anchor(s, r.anchor_lcn[idx]);
+    } else if (!strcmp(w[1], "log-no-end") && n == 3) {
+        log_no_end(s, &r, w[2]);
     } else if ((!strcmp(w[1], "checkpoint") || !strcmp(w[1], "log")) && n == 4) {
         uint32_t kind = w[1][0] == 'c' ? 1 : 2;
         const struct pfs_check_meta *m = NULL;
@@ -568,7 +643,8 @@ static void damage(struct state *s, char **w, int n)
             flip(s, m->lcn_b, 20);
     } else {
         pfs_check_report_free(&r);
-        fail(s, "damage anchor SLOT | checkpoint|log N a|b|both | data PATH");
+        fail(s, "damage anchor SLOT | forge-anchor SLOT | log-no-end N | checkpoint|log N "
+                "a|b|both | data PATH");
     }
     pfs_check_report_free(&r);
     close_dev(s);
@@ -593,9 +669,13 @@ static void step(struct state *s, char **w, int n)
         uint64_t a, b;
         range(s, w[4], &a, &b);
         write_range(s, a, b, strtoull(w[1], NULL, 10));
-    } else if (!strcmp(w[0], "age") && n == 3) {
+    } else if (!strcmp(w[0], "age") && (n == 3 || n == 4)) {
         close_dev(s);
-        rc = medium_age(s->m, duration_s(s, w[1]), strtod(w[2], NULL));
+        if (n == 4)
+            rc = medium_age_rh(s->m, duration_s(s, w[1]), strtod(w[2], NULL),
+                               strtod(w[3], NULL));
+        else
+            rc = medium_age(s->m, duration_s(s, w[1]), strtod(w[2], NULL));
     } else if (!strcmp(w[0], "scratch") && (n == 4 || n == 5)) {
         close_dev(s);
         struct medium_scratch sc;

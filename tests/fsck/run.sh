@@ -9,20 +9,35 @@
 # Filesystem cases tests/fsck/f_*/ (text) and j_*/ (--json) build a filesystem image
 # the same way; `fsck.phasefs -n -f` must leave the image file unchanged, then the
 # first pass (`-y -f`, or the options in the case's `opts`) must match expect.1 and
-# a second pass (`-n -f`) expect.2 (clean after a repair). Then the one-line errors
-# and exit codes of bad usage and bad images. TAP output.
+# a second pass (`-n -f`) expect.2 (clean after a repair). Every filesystem case also
+# holds mount and fsck to one verdict (src/fs/chain.c): the image as built mounts
+# read-write (tests/fsck/mountcheck, through pfs_mount as the daemon does) exactly
+# when `fsck.phasefs -p` (what a boot runs before mounting: metadata only, safe
+# repairs) exits without bit 4, the preened image likewise, and after `-y` (and after
+# the case's own repair pass) it always mounts. One case is also mounted for real
+# through FUSE. Then the one-line errors and exit codes of bad usage and bad images.
+# TAP output.
 #   run.sh [--update] [CASE...]   --update rewrites expect.1 from the output
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 FSCK="$top_builddir/fsck.phasefs"
 MKIMAGE="$top_builddir/tests/fsck/mkimage"
+MOUNTCHECK="$top_builddir/tests/fsck/mountcheck"
+PHASEFS="$top_builddir/phasefs"
 update=0
 if [ "${1:-}" = "--update" ]; then
     update=1
     shift
 fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/phasefs-fsck.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+FUSE_MNT=
+cleanup() {
+    if [ -n "$FUSE_MNT" ] && grep -q " $FUSE_MNT fuse" /proc/mounts 2>/dev/null; then
+        fusermount3 -u -z "$FUSE_MNT" 2>/dev/null || umount -l "$FUSE_MNT" 2>/dev/null
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
 n=0
 failed=0
 result() { # STATUS DESCRIPTION
@@ -186,6 +201,27 @@ for c in "${fscases[@]}"; do
         result 1 "$c: build the image from its recipe"
         continue
     fi
+    # one verdict: a read-write mount works exactly when fsck -p leaves no bit 4
+    cp "$work/image" "$work/m0"
+    cp "$work/image" "$work/mp"
+    cp "$work/image" "$work/my"
+    m0=$("$MOUNTCHECK" "$work/m0")
+    m0rc=$?
+    scan "$work" -p mp
+    prc=$rc
+    mp=$("$MOUNTCHECK" "$work/mp")
+    mprc=$?
+    scan "$work" -y my
+    yrc=$rc
+    my=$("$MOUNTCHECK" "$work/my")
+    myrc=$?
+    want=0
+    [ $((prc & 4)) -eq 0 ] || want=1
+    [ "$m0rc" -eq "$want" ] && [ "$mprc" -eq "$want" ]
+    result $? "$c: mounts read-write exactly when fsck -p exits without bit 4 (fsck -p $prc; as built: $m0; preened: $mp)"
+    [ "$myrc" -eq 0 ] && [ $((yrc & 8)) -eq 0 ]
+    result $? "$c: mounts read-write after fsck -y (exit $yrc: $my)"
+    rm -f "$work/m0" "$work/mp" "$work/my"
     json=()
     case $c in j_*) json=(--json) ;; esac
     opts=(-y -f)
@@ -197,6 +233,12 @@ for c in "${fscases[@]}"; do
     for pass in 1 2; do
         if [ $pass -eq 1 ]; then
             scan "$work" "${opts[@]}" "${json[@]}" image
+            if [ $((rc & 1)) -eq 1 ]; then
+                cp "$work/image" "$work/m1"
+                m1=$("$MOUNTCHECK" "$work/m1")
+                result $? "$c: mounts read-write after its repair pass (exit $rc: $m1)"
+                rm -f "$work/m1"
+            fi
         else
             scan "$work" -n -f "${json[@]}" image
         fi
@@ -222,6 +264,39 @@ PY
         fi
     done
 done
+
+# ---- one case through a real FUSE mount: the daemon refuses what fsck reports ------
+if [ -f "$TMP/f_log_no_end/image" ] && [ -c /dev/fuse ] && [ -x "$PHASEFS" ]; then
+    d="$TMP/fuse"
+    mkdir -p "$d/mnt"
+    FUSE_MNT="$d/mnt"
+    "$MKIMAGE" "$top_srcdir/tests/fsck/f_log_no_end/recipe" "$d/image" 2>"$d/mk.err"
+    timeout 60 "$PHASEFS" "$d/image" "$d/mnt" -f >"$d/out" 2>"$d/err"
+    drc=$?
+    [ "$drc" -ne 0 ] && [ "$drc" -ne 124 ] && tail -n1 "$d/err" | grep -q 'run fsck.phasefs' &&
+        ! grep -q " $d/mnt fuse" /proc/mounts
+    result $? "FUSE: the daemon refuses the overlong log, its last line says to run fsck.phasefs (exit $drc: $(tail -n1 "$d/err"))"
+    scan "$d" -y image
+    "$PHASEFS" "$d/image" "$d/mnt" -f 2>>"$d/err" &
+    dpid=$!
+    for _ in $(seq 1 200); do
+        grep -q " $d/mnt fuse" /proc/mounts && break
+        kill -0 "$dpid" 2>/dev/null || break
+        sleep 0.05
+    done
+    ls "$d/mnt/docs" >"$d/ls" 2>&1 && echo new >"$d/mnt/new.txt" && sync "$d/mnt/new.txt"
+    lrc=$?
+    fusermount3 -u "$d/mnt" 2>/dev/null || umount "$d/mnt" 2>/dev/null
+    wait "$dpid"
+    wrc=$?
+    [ "$lrc" -eq 0 ] && [ "$wrc" -eq 0 ] && [ "$(tr '\n' ' ' <"$d/ls")" = "a.txt big.bin old " ]
+    result $? "FUSE: after fsck -y (exit $rc) the daemon mounts it read-write and shows the files ($(tr '\n' ' ' <"$d/ls"))"
+    scan "$d" -n -f image
+    [ "$rc" -eq 0 ]
+    result $? "FUSE: fsck is clean after that mount (exit $rc)"
+else
+    skip "FUSE: the daemon and fsck agree on the overlong log" "no /dev/fuse or no phasefs"
+fi
 
 # ---- usage and bad input: one-line errors, documented exit codes -------------------
 if [ ${#cases[@]} -gt 0 ] && [ -f "$TMP/${cases[0]}/image" ]; then

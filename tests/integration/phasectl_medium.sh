@@ -41,6 +41,23 @@ else
     tap_skip "ageing moves each layer's equivalent clock by its own Arrhenius factor" "no python3"
 fi
 expect_exit 2 "age at 500 C is refused" -- "$PHASECTL" age "$IMG" --years 1 --celsius 500
+expect_exit 2 "age at 120 % RH is refused" -- "$PHASECTL" age "$IMG" --years 1 --rh 120
+expect_exit 2 "age at a humidity that is not a number is refused" -- "$PHASECTL" age "$IMG" --years 1 --rh damp
+expect_exit 0 "age 3 weeks at 80 C / 85 % RH" -- "$PHASECTL" age "$IMG" --days 21 --celsius 80 --rh 85
+expect_grep "$OUT" "85 % RH" "age reports the humidity it aged at"
+expect_exit 0 "info after humid ageing" -- "$PHASECTL" info "$IMG" --json
+if [ "$python_ok" = 0 ] && command -v python3 >/dev/null 2>&1; then
+    python3 - "$OUT" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["clock"]
+assert c["humidity_pct"] == 85 and c["temperature_c"] == 80, c
+assert min(c["env_equiv_s"]) > 0, c
+PY
+    tap_result $? "humid ageing moves the environmental accounts and records the humidity"
+else
+    tap_skip "humid ageing moves the environmental accounts and records the humidity" "no python3"
+fi
 expect_exit 2 "age without a duration is a usage error" -- "$PHASECTL" age "$IMG" --celsius 40
 
 expect_exit 0 "inject a scratch" -- "$PHASECTL" inject "$IMG" scratch --radius 30:40 --angle 10:12 --width 50

@@ -78,6 +78,12 @@ static void profile_fill(struct medium_profile *p, uint64_t seed)
     film(p, MEDIUM_FILM_PROTECTIVE, "ZnS-SiO2", 10, 2.30, 0, -1);
     film(p, MEDIUM_FILM_REFLECTIVE, "Ag", 80, 0.045, 2.182, -1);
     film(p, MEDIUM_FILM_SUBSTRATE, "PC", 1.1e6, 1.631, 0, -1);
+    /* environmental ageing, §9.5 (EST) */
+    p->humidity_pct = 50.0;
+    n->env_activation_ev = f->env_activation_ev = 0.75;
+    n->env_humidity_b = f->env_humidity_b = -5.0;
+    n->env_t50_h = f->env_t50_h = 672.0;
+    p->model.env_ser0 = 2e-5;
     p->model.ser0 = 1e-5;           /* §4.3 */
     p->model.retention_sigma = 0.7; /* §4.1: 0.5-1 */
     p->model.read_disturb_s = 0.0;
@@ -273,7 +279,7 @@ static void run_ops(uint64_t seed, uint8_t *out)
     uint8_t *wanted = buf_new(0), *rec = buf_new(0);
     buf_random(wanted, 7);
     record(m, MEDIUM_LAYER_NEAR, 5, wanted, rec);
-    clock_advance(&m->clock, m->model, 1e7, 60.0);
+    clock_advance(&m->clock, m->model, 1e7, 60.0, 50.0);
     read_into(m, MEDIUM_LAYER_NEAR, 5, rec, out, NULL);
     read_into(m, MEDIUM_LAYER_NEAR, 5, rec, out, NULL); /* second read: fresh noise */
     free(wanted);
@@ -398,6 +404,8 @@ static void test_model_retention_monotone_and_one_way(void **state)
     profile_fill(&p, 21);
     p.model.ser0 = 0.0;
     p.model.stuck_onset = 0.0;
+    /* retention alone: the stack's T + RH damage (test_ageing.c) kept out of the way */
+    p.layer[MEDIUM_LAYER_FAR].env_t50_h = p.layer[MEDIUM_LAYER_NEAR].env_t50_h = 1e12;
     struct medium *m = medium_new_with(16, &p);
     const unsigned layer = MEDIUM_LAYER_FAR;
     uint8_t *wanted = buf_new(0), *rec = buf_new(0), *out = buf_new(0), *prev = buf_new(0);
@@ -412,7 +420,7 @@ static void test_model_retention_monotone_and_one_way(void **state)
     const double steps_y[] = {0.3, 0.2, 0.5, 1.0, 1.0, 2.0, 3.0, 4.0, 8.0};
     double years = 0.0;
     for (size_t s = 0; s < sizeof steps_y / sizeof steps_y[0]; s++) {
-        clock_advance(&m->clock, m->model, steps_y[s] * MEDIUM_SECONDS_PER_YEAR, 80.0);
+        clock_advance(&m->clock, m->model, steps_y[s] * MEDIUM_SECONDS_PER_YEAR, 80.0, 50.0);
         years += steps_y[s];
         struct medium_read_report rep;
         read_into(m, layer, 9, rec, out, &rep);
@@ -463,7 +471,7 @@ static void test_model_layers_age_by_material(void **state)
     uint8_t *ones = buf_new(0xff), *rec = buf_new(0), *out = buf_new(0);
     record(m, MEDIUM_LAYER_NEAR, 1, ones, rec);
     record(m, MEDIUM_LAYER_FAR, 1, ones, rec);
-    clock_advance(&m->clock, m->model, 3.0 * MEDIUM_SECONDS_PER_YEAR, 80.0);
+    clock_advance(&m->clock, m->model, 3.0 * MEDIUM_SECONDS_PER_YEAR, 80.0, 50.0);
     struct medium_read_report rn, rf;
     read_into(m, MEDIUM_LAYER_NEAR, 1, ones, out, &rn);
     read_into(m, MEDIUM_LAYER_FAR, 1, ones, out, &rf);
@@ -490,8 +498,8 @@ static void test_model_clock_is_constant_time(void **state)
     uint8_t *zero = calloc(1, meta_bytes);
     assert_non_null(zero);
     for (int i = 0; i < 1000000; i++) {
-        clock_advance(&small->clock, small->model, 10.0, 60.0);
-        clock_advance(&big->clock, big->model, 10.0, 60.0);
+        clock_advance(&small->clock, small->model, 10.0, 60.0, 50.0);
+        clock_advance(&big->clock, big->model, 10.0, 60.0, 50.0);
     }
     assert_memory_equal(big->meta, zero, meta_bytes);
     for (unsigned layer = 0; layer < MEDIUM_LAYER_COUNT; layer++) {
