@@ -28,6 +28,12 @@
  *     commit (copies are written one after the other). Both copies damaged is a lost
  *     pair whose commits may have been acknowledged: strict refuses a read-write mount
  *     (-EBADMSG, "run fsck"); a read-only mount and the tolerant walk end the log there.
+ * (7) A log pair with a copy that is blank, stale or foreign ends the log, whatever its
+ *     other copy holds: that copy is a write that never landed (a commit counts only
+ *     once both copies, bytes and the medium's table entries, are synced, and log.c
+ *     requires both copies written), so its commit was cut by a power failure before
+ *     its sync returned. Replaying it from the other copy would leave a commit with one
+ *     copy that fsck must call damage; strict and tolerant walks read both copies.
  */
 #include "fs_priv.h"
 
@@ -160,6 +166,11 @@ static enum fs_copy copy_read(struct pfs *fs, uint64_t lcn, uint32_t kind, uint6
     return FS_COPY_OK;
 }
 
+static bool unlanded(enum fs_copy s)
+{
+    return s == FS_COPY_BLANK || s == FS_COPY_STALE || s == FS_COPY_FOREIGN;
+}
+
 /* Read a pair: 0 or 1, the good copy (content in fs->iobuf and *h), or -1. */
 static int pair_read(struct fs_walk *w, uint32_t kind, uint64_t seq, int last, uint64_t a,
                      uint64_t b, struct fs_chdr *h, enum fs_copy st[2])
@@ -168,8 +179,10 @@ static int pair_read(struct fs_walk *w, uint32_t kind, uint64_t seq, int last, u
     struct fs_chdr hb;
     st[0] = copy_read(fs, a, kind, seq, last, fs->iobuf, h);
     st[1] = st[0];
-    if (b != a && (st[0] != FS_COPY_OK || w->tolerant))
+    if (b != a && (st[0] != FS_COPY_OK || w->tolerant || kind == FS_CHDR_LOG))
         st[1] = copy_read(fs, b, kind, seq, last, fs->iobuf2, &hb);
+    if (kind == FS_CHDR_LOG && (unlanded(st[0]) || unlanded(st[1])))
+        return -1; /* invariant 7 */
     if (st[0] == FS_COPY_OK)
         return 0;
     if (st[1] != FS_COPY_OK)

@@ -166,7 +166,7 @@ int fs_checkpoint(struct pfs *fs)
         };
         memcpy(h.uuid, fs->uuid, 16);
         fs_chdr_encode(&h, b.p + off, fs->iobuf);
-        if ((rc = fs_meta_write(fs, pairs[2 * i], pairs[2 * i + 1], fs->iobuf)) < 0)
+        if ((rc = fs_meta_write(fs, pairs[2 * i], pairs[2 * i + 1], fs->iobuf, false)) < 0)
             goto out;
     }
     if ((rc = sector_sync(fs->dev)) < 0)

@@ -458,8 +458,9 @@ int fs_commit(struct pfs *fs);
 /* Commit when the log has grown past FS_COMMIT_BYTES. */
 int fs_commit_maybe(struct pfs *fs);
 bool fs_needs_commit(const struct pfs *fs);
-/* Write both copies of one metadata cluster; 0 when at least one copy was written. */
-int fs_meta_write(struct pfs *fs, uint64_t a, uint64_t b, const uint8_t *buf);
+/* Write both copies of one metadata cluster; 0 when at least one copy was written, or with
+ * both set only when both were (a log cluster needs both: chain.c invariant 7). */
+int fs_meta_write(struct pfs *fs, uint64_t a, uint64_t b, const uint8_t *buf, bool both);
 int fs_meta_track(struct pfs *fs, uint64_t lcn);
 /* Allocate the two copies of one metadata cluster on different layers. */
 int fs_meta_pair(struct pfs *fs, uint64_t *a, uint64_t *b);

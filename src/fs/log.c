@@ -22,7 +22,7 @@
  *     readable cluster: replay drops it whole, and the state is the previous commit's.
  * (5) When the log since the checkpoint reaches log_limit clusters, a checkpoint
  *     follows (checkpoint.c), which starts a new chain and frees the old one.
- * (6) If a log cluster cannot be written on either copy, the commit falls back to a
+ * (6) If a log cluster cannot be written on both copies, the commit falls back to a
  *     checkpoint; if that fails too the filesystem refuses further changes (fs->fatal).
  * (7) A commit is never longer than FS_COMMIT_MAX_CLUSTERS clusters, the bound every
  *     reader holds it to (chain.c invariant 4): a longer one is written as a
@@ -215,7 +215,7 @@ int fs_meta_pair(struct pfs *fs, uint64_t *a, uint64_t *b)
     return 0;
 }
 
-int fs_meta_write(struct pfs *fs, uint64_t a, uint64_t b, const uint8_t *buf)
+int fs_meta_write(struct pfs *fs, uint64_t a, uint64_t b, const uint8_t *buf, bool both)
 {
     int good = 0, err = -EIO;
     uint64_t l[2] = {a, b};
@@ -230,7 +230,7 @@ int fs_meta_write(struct pfs *fs, uint64_t a, uint64_t b, const uint8_t *buf)
             fs_report(fs, rc, "", l[i], "metadata cluster copy could not be written");
         }
     }
-    return good ? 0 : err;
+    return good == 2 || (good && !both) ? 0 : err;
 }
 
 /* ---- commit ---------------------------------------------------------------------- */
@@ -274,7 +274,7 @@ static int write_log(struct pfs *fs)
         };
         memcpy(h.uuid, fs->uuid, 16);
         fs_chdr_encode(&h, fs->logbuf.p + off, fs->iobuf);
-        rc = fs_meta_write(fs, fs->log_a, fs->log_b, fs->iobuf);
+        rc = fs_meta_write(fs, fs->log_a, fs->log_b, fs->iobuf, true);
         if (rc < 0)
             return rc;
         fs->log_a = na;

@@ -52,12 +52,6 @@ static void usage(FILE *f)
             PFS_LABEL_MAX - 1);
 }
 
-static int profile_error(const char *spec, int rc, const struct medium_parse_error *err)
-{
-    tool_profile_error(spec, rc, err);
-    return MKFS_EXIT_USAGE;
-}
-
 static int create_error(const char *path, int rc, const struct medium_profile *p)
 {
     switch (-rc) {
@@ -142,33 +136,8 @@ int main(int argc, char **argv)
     }
 
     struct medium_profile p;
-    struct medium_parse_error err;
-    memset(&err, 0, sizeof err);
-    rc = medium_profile_load(spec, &p, &err);
-    if (rc < 0)
-        return profile_error(spec, rc, &err);
-    if (size_text) {
-        uint64_t size;
-        if (!strcmp(size_text, "full")) {
-            size = MEDIUM_REAL_LAYER_BYTES;
-        } else if (tool_parse_size(size_text, &size) < 0) {
-            tool_error(size_text, "not a size; write e.g. 256M, 1G or 25G (binary units)");
-            return MKFS_EXIT_USAGE;
-        }
-        if (size % MEDIUM_USER_BYTES_PER_CLUSTER || size < MEDIUM_MIN_LAYER_BYTES) {
-            tool_error(size_text, "the size per layer must be a multiple of 64K and at "
-                                  "least 1M");
-            return MKFS_EXIT_USAGE;
-        }
-        p.capacity_per_layer = size;
-    }
-    if (seed_text && tool_parse_u64(seed_text, &p.seed) < 0) {
-        tool_error(seed_text, "the seed must be a non-negative integer");
+    if (tool_profile_prepare(spec, size_text, seed_text, &p) < 0)
         return MKFS_EXIT_USAGE;
-    }
-    rc = medium_profile_validate(&p, &err);
-    if (rc < 0)
-        return profile_error(spec, rc, &err);
 
     /* The new handle holds the image lock (an existing image is locked before it is
      * touched), so no daemon mounts the half-made image and none is formatted under. */

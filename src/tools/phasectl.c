@@ -1,6 +1,6 @@
 /*
  * phasectl.c — entry point of phasectl(1): global options and dispatch to the
- * subcommands (profile, create, info, age, inject, stats, health). Each subcommand parses its own
+ * subcommands (profile, create, info, age, inject, stats, health, lifetest). Each subcommand parses its own
  * options with getopt_long and prints through the tool_ helpers.
  */
 #include "phasectl.h"
@@ -29,6 +29,9 @@ static void usage(FILE *f)
             "                      age the medium (also --days, --hours, --seconds)\n"
             "  inject IMAGE scratch|dust|defects [OPTIONS]\n"
             "                      record physical damage (see phasectl inject --help)\n"
+            "  lifetest [OPTIONS] (DIR | --generate SIZE --files N)\n"
+            "                      write a data set, age it by a schedule, verify each step\n"
+            "                      (see phasectl lifetest --help); lifetest merge SHARD...\n"
             "  profile check PRESET|FILE [--json]\n"
             "                      hold a profile against the patent's claims\n"
             "  profile show PRESET|FILE [--json]\n"
@@ -37,8 +40,9 @@ static void usage(FILE *f)
             "  -h, --help          this help;  -V, --version  the version\n"
             "\n"
             "Exit status: 0 success, 1 a claim check failed, 2 usage or bad input,\n"
-            "3 the image could not be created, read or updated; 'health' exits with its\n"
-            "own bits (phasectl health --help). See phasectl(1).\n");
+            "3 the image could not be created, read or updated, 4 (lifetest) the data set\n"
+            "does not fit on the disc; 'health' exits with its own bits (phasectl health\n"
+            "--help). See phasectl(1).\n");
 }
 
 int main(int argc, char **argv)
@@ -64,6 +68,7 @@ int main(int argc, char **argv)
         {"profile", phasectl_profile}, {"create", phasectl_create}, {"info", phasectl_info},
         {"age", phasectl_age},         {"inject", phasectl_inject},
         {"stats", phasectl_stats},     {"health", phasectl_health},
+        {"lifetest", phasectl_lifetest},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(cmd, commands[i].name))

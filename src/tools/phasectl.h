@@ -1,7 +1,7 @@
 /*
  * phasectl.h — the subcommands of phasectl(1) and its exit codes, shared by the files
- * that implement them (phasectl.c dispatches, phasectl_profile.c and
- * phasectl_medium.c implement). The exit codes are listed in one place here and in
+ * that implement them (phasectl.c dispatches, phasectl_profile.c, phasectl_medium.c,
+ * phasectl_stats.c and phasectl_lifetest*.c implement). The exit codes are listed in one place here and in
  * the man page's EXIT STATUS; scripts depend on them.
  */
 #ifndef PHASEFS_PHASECTL_H
@@ -15,12 +15,18 @@ enum phasectl_exit {
     PHASECTL_EXIT_FAILED = 1,   /* `profile check`: at least one claim fails */
     PHASECTL_EXIT_USAGE = 2,    /* bad command line or bad input (profile, size ...) */
     PHASECTL_EXIT_MEDIUM = 3,   /* the image could not be created, opened or updated */
+    PHASECTL_EXIT_FULL = 4,     /* `lifetest`: the data set does not fit on the disc */
 };
+
+/* Format-level symbol error limit: SER < 2e-4 (physics.md §3.2 [S41]). */
+#define PHASECTL_FORMAT_SER_LIMIT 2e-4
 
 /* JSON documents printed by phasectl carry this version first (doc/schema/phasectl-*.json).
  * 2: "program" member, layers near first, info's verdicts from the health scan, profile
  * optics nested, stats' verdicts. */
 #define PHASECTL_JSON_FORMAT_VERSION 2
+/* The lifetest report (and the shards `lifetest merge` reads back) keeps its own. */
+#define PHASECTL_LIFETEST_FORMAT_VERSION 1
 
 /* `phasectl health` exits with these bits OR-ed (smartctl-like; phasectl(1)). */
 enum phasectl_health_bits {
@@ -50,6 +56,7 @@ struct health;
 int phasectl_health_scan(const char *path, bool quiet_unformatted, struct health *h);
 /* The exit bits of a health report. */
 int phasectl_health_bits(const struct health *h, double within_years);
+int phasectl_lifetest(int argc, char **argv);
 
 /* Print a profile-load failure as one line; returns PHASECTL_EXIT_USAGE. */
 struct medium_parse_error;

@@ -21,8 +21,6 @@
 static const char *const layer_names[MEDIUM_LAYER_COUNT] = {"far", "near"};
 static const char *const layer_labels[MEDIUM_LAYER_COUNT] = {"L0 (far)", "L1 (near)"};
 
-/* Format-level symbol error limit: SER < 2e-4 (physics.md §3.2 [S41]). */
-#define FORMAT_SER_LIMIT 2e-4
 
 int phasectl_open(const char *path, int read_only, struct medium **out)
 {
@@ -78,32 +76,9 @@ int phasectl_create(int argc, char **argv)
     }
     const char *path = argv[optind];
     struct medium_profile p;
-    struct medium_parse_error err;
-    memset(&err, 0, sizeof err);
-    int rc = medium_profile_load(spec, &p, &err);
-    if (rc < 0)
-        return phasectl_profile_error(spec, rc, &err);
-    if (size_text) {
-        uint64_t size;
-        if (!strcmp(size_text, "full")) {
-            size = MEDIUM_REAL_LAYER_BYTES;
-        } else if (tool_parse_size(size_text, &size) < 0) {
-            tool_error(size_text, "not a size; write e.g. 64M, 1G or 25G (binary units)");
-            return PHASECTL_EXIT_USAGE;
-        }
-        if (size % MEDIUM_USER_BYTES_PER_CLUSTER || size < MEDIUM_MIN_LAYER_BYTES) {
-            tool_error(size_text, "the size per layer must be a multiple of 64K and at least 1M");
-            return PHASECTL_EXIT_USAGE;
-        }
-        p.capacity_per_layer = size;
-    }
-    if (seed_text && tool_parse_u64(seed_text, &p.seed) < 0) {
-        tool_error(seed_text, "the seed must be a non-negative integer");
+    if (tool_profile_prepare(spec, size_text, seed_text, &p) < 0)
         return PHASECTL_EXIT_USAGE;
-    }
-    rc = medium_profile_validate(&p, &err);
-    if (rc < 0)
-        return phasectl_profile_error(spec, rc, &err);
+    int rc;
 
     double t0 = tool_now();
     struct medium_create_options opt = {.io = NULL, .overwrite = force != 0,
@@ -340,7 +315,7 @@ int phasectl_info(int argc, char **argv)
             printf("    read        Rc %.4f Ra %.4f at the drive; raw BER of a fresh cluster "
                    "%.3g (symbol rate %.3g, format limit %.0e)\n",
                    o->layer[l].Rc_eff, o->layer[l].Ra_eff, s->raw_ber_fresh, ser[l],
-                   FORMAT_SER_LIMIT);
+                   PHASECTL_FORMAT_SER_LIMIT);
             printf("    write       optimum peak %.2f mW, configured %.2fx; write errors %.3g "
                    "per bit; erase completeness %.6f\n",
                    s->power_opt_mw, s->power_ratio, s->write_error_rate, s->erase_completeness);

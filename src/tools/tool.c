@@ -127,6 +127,41 @@ int tool_parse_size(const char *text, uint64_t *out)
     return 0;
 }
 
+int tool_profile_prepare(const char *spec, const char *size_text, const char *seed_text,
+                         struct medium_profile *p)
+{
+    struct medium_parse_error err;
+    memset(&err, 0, sizeof err);
+    int rc = medium_profile_load(spec, p, &err);
+    if (rc < 0) {
+        tool_profile_error(spec, rc, &err);
+        return -EINVAL;
+    }
+    if (size_text) {
+        uint64_t size;
+        if (!strcmp(size_text, "full")) {
+            size = MEDIUM_REAL_LAYER_BYTES;
+        } else if (tool_parse_size(size_text, &size) < 0) {
+            tool_error(size_text, "not a size; write e.g. 64M, 1G or 25G (binary units)");
+            return -EINVAL;
+        }
+        if (size % MEDIUM_USER_BYTES_PER_CLUSTER || size < MEDIUM_MIN_LAYER_BYTES) {
+            tool_error(size_text, "the size per layer must be a multiple of 64K and at least 1M");
+            return -EINVAL;
+        }
+        p->capacity_per_layer = size;
+    }
+    if (seed_text && tool_parse_u64(seed_text, &p->seed) < 0) {
+        tool_error(seed_text, "the seed must be a non-negative integer");
+        return -EINVAL;
+    }
+    if ((rc = medium_profile_validate(p, &err)) < 0) {
+        tool_profile_error(spec, rc, &err);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int tool_parse_double(const char *text, double *out)
 {
     char *end;

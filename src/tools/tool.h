@@ -44,6 +44,16 @@ struct medium_parse_error;
 void tool_profile_error(const char *spec, int rc, const struct medium_parse_error *err);
 
 /*
+ * The profile of a new medium from the command line: load spec (preset or file), apply
+ * size_text (per layer, a multiple of 64K of at least 1M; "full" is the real 25 GB) and
+ * seed_text when not NULL, and validate. Prints one line on failure. Returns 0 or
+ * -EINVAL (every failure is bad input: the tools' usage exit code).
+ */
+struct medium_profile;
+int tool_profile_prepare(const char *spec, const char *size_text, const char *seed_text,
+                         struct medium_profile *p);
+
+/*
  * Parse a size such as "64M", "25G", "1048576", "512K" (binary multiples: K, M, G,
  * T; optional trailing "iB" or "B"). Returns 0 and *out, or -EINVAL.
  */
