@@ -19,7 +19,7 @@
  * the shortest mark 2T repeats with period 4T, the 3T run with period 6T. */
 #define CHANNEL_BIT_NM 74.5
 #define REF_WAVELENGTH_NM 405.0 /* §3.1 [S38] */
-#define REF_NA 0.85
+#define REF_NA 0.85 /* §3.1 [S38]: the Blu-ray objective */
 
 /* Incoherent MTF of a diffraction-limited circular pupil at spatial period period_nm:
  * (2/pi)(acos x - x sqrt(1 - x^2)), x = (lambda / 2 NA) / period. Zero at and beyond the

@@ -331,7 +331,8 @@ int pfs_unmount(struct pfs *fs)
     int rc = 0;
     if (!fs)
         return 0;
-    fs_fixity_stop(fs, true); /* its digests go into the last commit */
+    /* its digests go into the last commit; a read-only mount could not store them */
+    fs_fixity_stop(fs, !fs->read_only);
     stop_thread(fs);
     pthread_mutex_lock(&fs->lock);
     if (!fs->read_only) {

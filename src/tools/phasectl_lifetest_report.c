@@ -406,7 +406,7 @@ static bool get_u64(json_object *o, const char *key, uint64_t *out)
     if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int) ||
         json_object_get_int64(v) < 0)
         return false;
-    *out = (uint64_t)json_object_get_int64(v);
+    *out = json_object_get_uint64(v); /* seeds reach 2^64 - 1: int64 would clamp them */
     return true;
 }
 

@@ -563,7 +563,9 @@ static void test_ageing_independent_of_capacity(void **state)
     t0 = now_s();
     assert_int_equal(medium_age_rh(small.m, 30 * YEAR_S, 25, 50), 0);
     double t_small = now_s() - t0;
-    assert_true(t_big < 0.5); /* header write and fsync only */
+    /* header write and fsync only: O(capacity) work on 25 GB would take minutes, so a
+     * bound loose enough for a loaded CI machine still tells the two apart */
+    assert_true(t_big < 2.0);
     (void)t_small;
     struct medium_clock a, b;
     medium_clock_get(small.m, &a);
