@@ -25,7 +25,7 @@ static void usage(FILE *f)
             "                      show the sector layer's defect list and statistics\n"
             "  health IMAGE [--json] [-v] [--within YEARS]\n"
             "                      scan the medium; exit status bits for monitoring\n"
-            "  age IMAGE --years Y --celsius C\n"
+            "  age IMAGE --years Y --celsius C [--rh R]\n"
             "                      age the medium (also --days, --hours, --seconds)\n"
             "  inject IMAGE scratch|dust|defects [OPTIONS]\n"
             "                      record physical damage (see phasectl inject --help)\n"
